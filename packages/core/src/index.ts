@@ -1,0 +1,117 @@
+/**
+ * `@weir/core`: the engine, the DataStream API, keyed state and timers.
+ * @packageDocumentation
+ */
+export { StreamEnvironment, type StreamEnvironmentOptions } from './api/StreamEnvironment.js';
+export {
+  ConnectedStreams,
+  DataStream,
+  DataStreamSink,
+  KeyedConnectedStreams,
+  KeyedStream,
+} from './api/DataStream.js';
+export type {
+  AggregateFunction,
+  Collector,
+  CoProcessFunction,
+  FilterFunction,
+  FlatMapFunction,
+  KeyedCoProcessFunction,
+  KeyedProcessContext,
+  KeyedProcessFunction,
+  MapFunction,
+  OnTimerContext,
+  ProcessContext,
+  ProcessFunction,
+  ReduceFunction,
+  RuntimeContext,
+  TaskInfo,
+  TimeDomain,
+  TimerService,
+} from './api/functions.js';
+export { OutputTag } from './api/OutputTag.js';
+export {
+  BoundedOutOfOrdernessGenerator,
+  type TimestampAssigner,
+  type WatermarkGenerator,
+  type WatermarkGeneratorContext,
+  type WatermarkOutput,
+  WatermarkStrategy,
+} from './api/WatermarkStrategy.js';
+export { type Clock, ManualClock, SystemClock } from './api/Clock.js';
+export { jsonSerde, type Serde, stringSerde } from './api/Serde.js';
+export {
+  type Boundedness,
+  type Cancellable,
+  type KeyField,
+  type KeySelector,
+  type KeyType,
+  MAX_WATERMARK,
+  MIN_WATERMARK,
+  NO_TIMESTAMP,
+} from './api/types.js';
+export { InvalidPipelineError, JobCancelledError, UserFunctionError } from './api/errors.js';
+export type {
+  JobClient,
+  JobExecutionResult,
+  JobMetrics,
+  JobStatus,
+  OperatorMetrics,
+  TaskMetrics,
+} from './api/JobClient.js';
+export type {
+  InputStatus,
+  ReaderOutput,
+  Source,
+  SourceOutput,
+  SourceReader,
+  SourceReaderContext,
+  SourceSplit,
+  SplitEnumerator,
+  SplitEnumeratorContext,
+} from './api/Source.js';
+export type { Sink, SinkWriter, SinkWriterContext } from './api/Sink.js';
+export { CollectionSource, type CollectionSplit } from './sources/CollectionSource.js';
+export { SequenceSource, type SequenceSplit } from './sources/SequenceSource.js';
+export { StaticSplitEnumerator } from './sources/StaticSplitEnumerator.js';
+export { CollectSink } from './sinks/CollectSink.js';
+export { PrintSink } from './sinks/PrintSink.js';
+export {
+  type AggregatingState,
+  AggregatingStateDescriptor,
+  type ListState,
+  ListStateDescriptor,
+  type MapState,
+  MapStateDescriptor,
+  type ReducingState,
+  ReducingStateDescriptor,
+  StateDescriptor,
+  type StateDescriptorOptions,
+  type StateKind,
+  type StateTtlConfig,
+  type ValueState,
+  ValueStateDescriptor,
+} from './state/descriptors.js';
+export { HeapStateBackend } from './state/HeapStateBackend.js';
+export type {
+  InternalAggregatingState,
+  InternalKvState,
+  InternalListState,
+  InternalMapState,
+  InternalReducingState,
+  InternalValueState,
+  KeyedStateBackend,
+  KeyedStateBackendOptions,
+  KeyedStateSnapshot,
+  Namespace,
+  StateBackend,
+} from './state/StateBackend.js';
+export { VOID_NAMESPACE } from './state/StateBackend.js';
+export {
+  DEFAULT_MAX_PARALLELISM,
+  hashKey,
+  type KeyGroupRange,
+  keyGroupFor,
+  keyGroupRangeFor,
+  subtaskForKeyGroup,
+} from './runtime/keygroups.js';

@@ -1,0 +1,420 @@
+import type { Clock } from '../api/Clock.js';
+import { JobCancelledError } from '../api/errors.js';
+import type { JobClient, JobExecutionResult, JobMetrics, JobStatus, OperatorMetrics } from '../api/JobClient.js';
+import type { SourceSplit, SplitEnumerator, SplitEnumeratorContext } from '../api/Source.js';
+import type { Cancellable } from '../api/types.js';
+import type { StateBackend } from '../state/StateBackend.js';
+import { ExchangeOutput, LocalChannel } from './Exchange.js';
+import type { JobPlan, PlanEdge, PlanVertex } from './JobPlan.js';
+import { keyGroupRangeFor } from './keygroups.js';
+import { SinkOperator } from './operators/SinkOperator.js';
+import type { SourceOperator } from './operators/SourceOperator.js';
+import { OperatorOutput, type Output } from './Output.js';
+import type { OneInputOperator, StreamOperator } from './StreamOperator.js';
+import { StreamTask, type TaskScheduler } from './StreamTask.js';
+import { HeapKeyedStateBackend } from '../state/HeapStateBackend.js';
+
+/** Settings of a local execution. @internal */
+export interface ExecutorConfig {
+  readonly jobName: string;
+  readonly clock: Clock;
+  readonly stateBackend: StateBackend;
+  readonly autoWatermarkInterval: number;
+  readonly batchSize: number;
+  readonly channelCapacity: number;
+  /**
+   * Which subtasks of which chains this executor runs (all when absent). A job module run on
+   * several workers gives each a disjoint selection; channels to other workers then cross
+   * thread or process boundaries.
+   */
+  readonly runSubtask?: (chainHeadUid: string, subtask: number) => boolean;
+}
+
+interface OperatorRecord {
+  readonly vertex: PlanVertex;
+  readonly subtask: number;
+  readonly op: StreamOperator<unknown>;
+  readonly output: OperatorOutput<unknown>;
+}
+
+/**
+ * Runs every subtask of a plan in this thread with a cooperative scheduler: a run queue of
+ * tasks, each step bounded, yielding to the event loop every few milliseconds so I/O and timers
+ * proceed.
+ * @internal
+ */
+export class LocalExecutor implements TaskScheduler, JobClient {
+  readonly jobName: string;
+  readonly done: Promise<JobExecutionResult>;
+  private resolveDone!: (r: JobExecutionResult) => void;
+  private rejectDone!: (e: unknown) => void;
+  private readonly tasks: StreamTask[] = [];
+  private readonly records: OperatorRecord[] = [];
+  private readonly enumerators: SplitEnumerator<SourceSplit, unknown>[] = [];
+  private readonly periodic = new Set<Cancellable>();
+  private queue: StreamTask[] = [];
+  private queueHead = 0;
+  private loopScheduled = false;
+  private remaining = 0;
+  private status: JobStatus = 'running';
+  private readonly startedAt = performance.now();
+  private finishedAt: number | undefined;
+
+  constructor(
+    private readonly plan: JobPlan,
+    private readonly config: ExecutorConfig,
+  ) {
+    this.jobName = config.jobName;
+    this.done = new Promise<JobExecutionResult>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // A failed job that nobody awaits must not crash the process with an unhandled rejection
+    // before the caller attaches its handler.
+    this.done.catch(() => {});
+  }
+
+  /** Builds, opens and starts every task. Failures reject `done`. */
+  start(): this {
+    this.run().catch((e: unknown) => this.fail(e));
+    return this;
+  }
+
+  private async run(): Promise<void> {
+    await this.build();
+    for (const t of this.tasks) {
+      if (this.status !== 'running') return;
+      await t.open();
+    }
+    // Decode restored keyed state now that every operator registered its descriptors.
+    for (const r of this.records) {
+      const b = r.op.setupInfo.keyedBackend;
+      if (b instanceof HeapKeyedStateBackend) b.materializeRestored();
+    }
+    await this.startEnumerators();
+    this.remaining = this.tasks.length;
+    if (this.remaining === 0) {
+      this.complete();
+      return;
+    }
+    for (const t of this.tasks) if (t.isSource) this.schedule(t);
+  }
+
+  private async build(): Promise<void> {
+    const { plan, config } = this;
+    const runs = config.runSubtask ?? (() => true);
+    // Channels per non-chained edge: channels[edgeIndex][producerSubtask][consumerSubtask]
+    const channelMap = new Map<PlanEdge, LocalChannel[][]>();
+    for (const v of plan.vertices) {
+      for (const e of v.outputs) {
+        if (e.chained) continue;
+        const grid: LocalChannel[][] = [];
+        for (let i = 0; i < e.source.parallelism; i++) {
+          const row: LocalChannel[] = [];
+          for (let j = 0; j < e.target.parallelism; j++) {
+            if (e.partitioner === 'forward' && i !== j) continue;
+            row.push(new LocalChannel(config.batchSize, config.channelCapacity, e.inputIndex));
+          }
+          grid.push(row);
+        }
+        channelMap.set(e, grid);
+      }
+    }
+    for (const chain of plan.chains) {
+      for (let s = 0; s < chain.parallelism; s++) {
+        if (!runs(chain.head.uid, s)) continue;
+        const exchanges: ExchangeOutput[] = [];
+        const ops = new Map<PlanVertex, StreamOperator<unknown>>();
+        for (const v of chain.vertices) ops.set(v, (v.t.factory as NonNullable<typeof v.t.factory>)({ autoWatermarkInterval: config.autoWatermarkInterval }));
+        const task = new StreamTask(
+          chain.name,
+          s,
+          chain.vertices.map((v) => ops.get(v) as StreamOperator<unknown>),
+          this.inputChannelsOf(chain.head, s, channelMap),
+          exchanges,
+          config.clock,
+          this,
+        );
+        // Wire outputs tail first.
+        for (let k = chain.vertices.length - 1; k >= 0; k--) {
+          const v = chain.vertices[k] as PlanVertex;
+          const op = ops.get(v) as StreamOperator<unknown>;
+          const main: Output<unknown>[] = [];
+          const sides: Array<[string, Output<unknown>]> = [];
+          for (const e of v.outputs) {
+            let out: Output<unknown>;
+            if (e.chained) {
+              out = new ChainingOutput(ops.get(e.target) as StreamOperator<unknown> & OneInputOperator<unknown>);
+            } else {
+              const grid = channelMap.get(e) as LocalChannel[][];
+              const x = new ExchangeOutput(grid[s] as LocalChannel[], e.partitioner, e.keySelector, plan.maxParallelism, s);
+              exchanges.push(x);
+              out = x;
+            }
+            if (e.tag === undefined) main.push(out);
+            else sides.push([e.tag.id, out]);
+          }
+          const output = new OperatorOutput(main, sides);
+          const keyed = v.t.keySelectors !== undefined;
+          const keyedBackend = keyed
+            ? await config.stateBackend.createKeyedStateBackend({
+                operatorUid: v.uid,
+                subtaskIndex: s,
+                keyGroupRange: keyGroupRangeFor(s, v.parallelism, plan.maxParallelism),
+                maxParallelism: plan.maxParallelism,
+                clock: config.clock,
+              })
+            : undefined;
+          op.setup(
+            {
+              taskInfo: {
+                operatorName: v.t.name,
+                operatorUid: v.uid,
+                subtaskIndex: s,
+                parallelism: v.parallelism,
+                maxParallelism: plan.maxParallelism,
+              },
+              clock: config.clock,
+              processingTimeService: task,
+              keyedBackend,
+              hasTimestamps: inputHasTimestamps(v),
+            },
+            output,
+          );
+          this.records.push({ vertex: v, subtask: s, op, output });
+        }
+        // The constructor registered the task as producer of channels known then; exchanges
+        // were filled afterwards, so register again.
+        for (const x of exchanges) for (const c of x.channels) c.producer = task;
+        this.tasks.push(task);
+      }
+    }
+  }
+
+  private inputChannelsOf(head: PlanVertex, s: number, channelMap: Map<PlanEdge, LocalChannel[][]>): LocalChannel[] {
+    const out: LocalChannel[] = [];
+    for (const e of head.inputs) {
+      const grid = channelMap.get(e);
+      if (grid === undefined) continue;
+      for (let i = 0; i < grid.length; i++) {
+        const row = grid[i] as LocalChannel[];
+        const c = e.partitioner === 'forward' ? (i === s ? row[0] : undefined) : row[s];
+        if (c !== undefined) out.push(c);
+      }
+    }
+    return out;
+  }
+
+  private async startEnumerators(): Promise<void> {
+    for (const v of this.plan.vertices) {
+      if (v.t.kind !== 'source') continue;
+      const source = v.t.source as NonNullable<typeof v.t.source>;
+      const readers = new Map<number, SourceOperator<unknown>>();
+      for (const t of this.tasks) {
+        const so = t.sourceOperator;
+        if (so !== undefined && so.source === source) readers.set(t.subtaskIndex, so);
+      }
+      const ctx: SplitEnumeratorContext<SourceSplit> = {
+        parallelism: v.parallelism,
+        clock: this.config.clock,
+        registeredReaders: () => [...readers.keys()],
+        assignSplits: (subtask, splits) => {
+          const r = readers.get(subtask);
+          if (r === undefined) throw new Error(`no reader for subtask ${subtask} of source '${v.t.name}'`);
+          r.reader.addSplits(splits);
+          const task = this.tasks.find((t) => t.sourceOperator === r);
+          if (task !== undefined && task.status === 'running') this.schedule(task);
+        },
+        signalNoMoreSplits: (subtask) => {
+          readers.get(subtask)?.reader.notifyNoMoreSplits();
+          const task = this.tasks.find((t) => t.sourceOperator === readers.get(subtask));
+          if (task !== undefined && task.status === 'running') this.schedule(task);
+        },
+        schedulePeriodic: (periodMs, callback) => {
+          let handle: Cancellable | undefined;
+          let stopped = false;
+          const arm = (): void => {
+            handle = this.config.clock.schedule(this.config.clock.now() + periodMs, () => {
+              if (stopped || this.status !== 'running') return;
+              Promise.resolve(callback()).then(arm, (e: unknown) => this.fail(e));
+            });
+          };
+          arm();
+          const c: Cancellable = {
+            cancel: () => {
+              stopped = true;
+              handle?.cancel();
+              this.periodic.delete(c);
+            },
+          };
+          this.periodic.add(c);
+          return c;
+        },
+      };
+      const enumerator = source.createEnumerator(ctx);
+      this.enumerators.push(enumerator);
+      await enumerator.start();
+      for (const subtask of readers.keys()) enumerator.addReader(subtask);
+    }
+  }
+
+  schedule(task: StreamTask): void {
+    if (task.queued || this.status !== 'running') return;
+    task.queued = true;
+    this.queue.push(task);
+    if (!this.loopScheduled) {
+      this.loopScheduled = true;
+      setImmediate(this.loop);
+    }
+  }
+
+  private readonly loop = (): void => {
+    this.loopScheduled = false;
+    const deadline = performance.now() + 10;
+    let steps = 0;
+    while (this.queueHead < this.queue.length) {
+      if (this.status !== 'running') return;
+      const t = this.queue[this.queueHead++] as StreamTask;
+      t.queued = false;
+      try {
+        t.step();
+      } catch (e) {
+        this.fail(e);
+        return;
+      }
+      if ((++steps & 7) === 0 && performance.now() > deadline) break;
+    }
+    if (this.queueHead >= this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (!this.loopScheduled) {
+      this.loopScheduled = true;
+      setImmediate(this.loop);
+    }
+  };
+
+  taskFinished(_task: StreamTask): void {
+    this.remaining--;
+    if (this.remaining === 0 && this.status === 'running') this.complete();
+  }
+
+  taskFailed(_task: StreamTask, error: unknown): void {
+    this.fail(error);
+  }
+
+  private complete(): void {
+    this.status = 'finished';
+    this.finishedAt = performance.now();
+    this.shutdown('finished')
+      .then(() => this.resolveDone(this.result('finished')))
+      .catch((e: unknown) => this.rejectDone(e));
+  }
+
+  private fail(error: unknown): void {
+    if (this.status !== 'running') return;
+    this.status = 'failed';
+    this.finishedAt = performance.now();
+    this.shutdown('failed').finally(() => this.rejectDone(error));
+  }
+
+  async cancel(): Promise<void> {
+    if (this.status !== 'running') {
+      await this.done.catch(() => {});
+      return;
+    }
+    this.status = 'cancelled';
+    this.finishedAt = performance.now();
+    await this.shutdown('cancelled');
+    this.resolveDone(this.result('cancelled'));
+  }
+
+  private async shutdown(how: 'finished' | 'failed' | 'cancelled'): Promise<void> {
+    for (const p of this.periodic) p.cancel();
+    this.queue = [];
+    this.queueHead = 0;
+    if (how !== 'finished') for (const t of this.tasks) await t.abort(how);
+    for (const e of this.enumerators) {
+      try {
+        await e.close();
+      } catch {
+        // Closing after the job ended; nothing to report to.
+      }
+    }
+    for (const r of this.records) await r.op.setupInfo?.keyedBackend?.dispose();
+  }
+
+  private result(status: 'finished' | 'cancelled'): JobExecutionResult {
+    return {
+      jobName: this.jobName,
+      status,
+      durationMs: (this.finishedAt ?? performance.now()) - this.startedAt,
+      metrics: this.metrics(),
+    };
+  }
+
+  metrics(): JobMetrics {
+    const operators: OperatorMetrics[] = this.records.map((r) => ({
+      name: r.vertex.t.name,
+      uid: r.vertex.uid,
+      subtask: r.subtask,
+      recordsOut: r.output.recordsOut,
+      recordsIn: r.op.recordsIn,
+      watermark: r.op.currentWatermark,
+      stateEntries: r.op.setupInfo?.keyedBackend?.numEntries() ?? 0,
+    }));
+    let sourceRecords = 0;
+    let sinkRecords = 0;
+    let watermark = Number.POSITIVE_INFINITY;
+    for (const r of this.records) {
+      if (r.vertex.t.kind === 'source') sourceRecords += r.output.recordsOut;
+      if (r.op instanceof SinkOperator) {
+        sinkRecords += r.op.recordsIn;
+        watermark = Math.min(watermark, r.op.currentWatermark);
+      }
+    }
+    return {
+      jobName: this.jobName,
+      status: this.status,
+      uptimeMs: (this.finishedAt ?? performance.now()) - this.startedAt,
+      sourceRecords,
+      sinkRecords,
+      watermark: watermark === Number.POSITIVE_INFINITY && sinkRecords === 0 ? Number.NEGATIVE_INFINITY : watermark,
+      operators,
+      tasks: this.tasks.map((t) => ({
+        name: t.name,
+        subtask: t.subtaskIndex,
+        status: t.status,
+        recordsIn: t.recordsIn,
+        backpressured: t.waitingForCredit,
+        queuedBatches: t.inputs.reduce((n, c) => n + c.queued, 0),
+      })),
+    };
+  }
+}
+
+/** A synchronous call into the next operator of a chain. @internal */
+export class ChainingOutput implements Output<unknown> {
+  constructor(private readonly op: StreamOperator<unknown> & OneInputOperator<unknown>) {}
+
+  collect(value: unknown, timestamp: number): void {
+    this.op.processElement(value, timestamp);
+  }
+
+  collectSide(): void {
+    // Side outputs are routed by the producer's OperatorOutput.
+  }
+
+  emitWatermark(watermark: number): void {
+    this.op.processWatermark(watermark);
+  }
+
+  emitIdle(idle: boolean): void {
+    this.op.processIdle(idle);
+  }
+}
+
+function inputHasTimestamps(v: PlanVertex): boolean {
+  return v.t.inputs.length > 0 && v.t.inputs.every((i) => i.hasTimestamps);
+}
+
+export { JobCancelledError };

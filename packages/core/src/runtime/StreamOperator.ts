@@ -1,0 +1,294 @@
+import type { Clock } from '../api/Clock.js';
+import { InvalidPipelineError, UserFunctionError } from '../api/errors.js';
+import type { Collector, RuntimeContext, TaskInfo, TimerService } from '../api/functions.js';
+import type { KeyType } from '../api/types.js';
+import { NO_TIMESTAMP } from '../api/types.js';
+import type {
+  AggregatingState,
+  AggregatingStateDescriptor,
+  ListState,
+  ListStateDescriptor,
+  MapState,
+  MapStateDescriptor,
+  ReducingState,
+  ReducingStateDescriptor,
+  ValueState,
+  ValueStateDescriptor,
+} from '../state/descriptors.js';
+import { HeapKeyedStateBackend } from '../state/HeapStateBackend.js';
+import { type KeyedStateBackend, VOID_NAMESPACE } from '../state/StateBackend.js';
+import { InternalTimerService, type ProcessingTimeService, type TimerTarget } from './InternalTimerService.js';
+import type { Output } from './Output.js';
+import type { InternalTimer } from './TimerHeap.js';
+
+/**
+ * What the runtime hands an operator instance before `open`.
+ * @internal
+ */
+export interface OperatorSetup {
+  readonly taskInfo: TaskInfo;
+  readonly clock: Clock;
+  readonly processingTimeService: ProcessingTimeService;
+  /** Keyed state of this instance; present exactly for keyed operators. */
+  readonly keyedBackend: KeyedStateBackend | undefined;
+  /** Whether the records reaching this operator carry event-time timestamps. */
+  readonly hasTimestamps: boolean;
+}
+
+/**
+ * Base of every runtime operator. Fields grouped by lifecycle: configuration is set in the
+ * constructor, the rest in `setup`.
+ * @internal
+ */
+export abstract class StreamOperator<TOut> {
+  // transient, set by setup()
+  output!: Output<TOut>;
+  setupInfo!: OperatorSetup;
+  timers: InternalTimerService | undefined;
+  currentWatermark = Number.NEGATIVE_INFINITY;
+  recordsIn = 0;
+
+  setup(setup: OperatorSetup, output: Output<TOut>): void {
+    this.setupInfo = setup;
+    this.output = output;
+  }
+
+  /** Called before any element; may be async. */
+  open(): void | Promise<void> {}
+
+  /** A watermark arrived: fire event-time timers, then forward. */
+  processWatermark(watermark: number): void {
+    this.currentWatermark = watermark;
+    this.timers?.advanceWatermark(watermark);
+    this.output.emitWatermark(watermark);
+  }
+
+  /** The input became idle or active. */
+  processIdle(idle: boolean): void {
+    this.output.emitIdle(idle);
+  }
+
+  /** All input ended (after the final watermark); may still emit. */
+  finish(): void | Promise<void> {}
+
+  /** Releases resources; called after finish or on failure. */
+  close(): void | Promise<void> {
+    this.timers?.dispose();
+  }
+
+  /** Whether {@link StreamOperator.isAvailable} can ever be false (sinks). */
+  get canBlock(): boolean {
+    return false;
+  }
+
+  /** Whether the operator can accept more input now (sinks use this for backpressure). */
+  isAvailable(): boolean {
+    return true;
+  }
+
+  /** Resolves when {@link StreamOperator.isAvailable} may have become true. */
+  whenAvailable(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** The keyed backend, or a clear error for non-keyed operators. */
+  protected keyedBackend(what: string): KeyedStateBackend {
+    const b = this.setupInfo.keyedBackend;
+    if (b === undefined) {
+      throw new InvalidPipelineError(
+        `${what} is only available on a keyed stream, but operator '${this.setupInfo.taskInfo.operatorName}' is not keyed: call keyBy() before it`,
+      );
+    }
+    return b;
+  }
+
+  /** Creates the timer service of a keyed operator. */
+  protected createTimerService(target: TimerTarget): InternalTimerService {
+    const t = new InternalTimerService(this.keyedBackend('Timers'), target, this.setupInfo.processingTimeService);
+    this.timers = t;
+    return t;
+  }
+
+  /** Turns a user function's exception into a job failure naming operator, subtask and key. */
+  protected userError(cause: unknown, hasKey: boolean): Error {
+    if (cause instanceof UserFunctionError || cause instanceof InvalidPipelineError) return cause;
+    const info = this.setupInfo.taskInfo;
+    const key = hasKey ? this.setupInfo.keyedBackend?.getCurrentKey() : undefined;
+    return new UserFunctionError(info.operatorName, info.operatorUid, info.subtaskIndex, key, hasKey, cause);
+  }
+
+  /** Pending timers and state entries (for harnesses). */
+  numKeyedStateEntries(): number {
+    return this.setupInfo.keyedBackend?.numEntries() ?? 0;
+  }
+}
+
+/** An operator with one input. @internal */
+export interface OneInputOperator<TIn> {
+  processElement(value: TIn, timestamp: number): void;
+}
+
+/** An operator with two inputs; watermarks are fed per input. @internal */
+export interface TwoInputOperator<TIn1, TIn2> {
+  processElement1(value: TIn1, timestamp: number): void;
+  processElement2(value: TIn2, timestamp: number): void;
+  processWatermark1(watermark: number): void;
+  processWatermark2(watermark: number): void;
+  processIdle1(idle: boolean): void;
+  processIdle2(idle: boolean): void;
+}
+
+/** A one-input operator as the runtime handles it. @internal */
+export type AnyOneInputOperator = StreamOperator<unknown> & OneInputOperator<unknown>;
+/** A two-input operator as the runtime handles it. @internal */
+export type AnyTwoInputOperator = StreamOperator<unknown> & TwoInputOperator<unknown, unknown>;
+
+/** Whether an operator has two inputs. @internal */
+export function isTwoInput(op: StreamOperator<unknown>): op is AnyTwoInputOperator {
+  return typeof (op as Partial<TwoInputOperator<unknown, unknown>>).processElement1 === 'function';
+}
+
+/**
+ * A collector that stamps the timestamp of the record being processed; one instance per
+ * operator, reused for every record.
+ * @internal
+ */
+export class TimestampedCollector<T> implements Collector<T> {
+  timestamp = NO_TIMESTAMP;
+  constructor(private readonly output: Output<T>) {}
+  collect(value: T): void {
+    this.output.collect(value, this.timestamp);
+  }
+}
+
+/**
+ * The runtime context handed to `open`. State accessors work only on keyed operators.
+ * @internal
+ */
+export class StreamingRuntimeContext implements RuntimeContext {
+  constructor(private readonly setup: OperatorSetup) {}
+
+  get taskInfo(): TaskInfo {
+    return this.setup.taskInfo;
+  }
+
+  currentProcessingTime(): number {
+    return this.setup.clock.now();
+  }
+
+  private backend(): KeyedStateBackend {
+    const b = this.setup.keyedBackend;
+    if (b === undefined) {
+      throw new InvalidPipelineError(
+        `Keyed state is only available on a keyed stream, but operator '${this.setup.taskInfo.operatorName}' is not keyed: call keyBy() before it`,
+      );
+    }
+    return b;
+  }
+
+  getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
+    return this.backend().getValueState(descriptor);
+  }
+
+  getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
+    return this.backend().getListState(descriptor);
+  }
+
+  getMapState<UK extends KeyType, UV>(descriptor: MapStateDescriptor<UK, UV>): MapState<UK, UV> {
+    return this.backend().getMapState(descriptor);
+  }
+
+  getReducingState<T>(descriptor: ReducingStateDescriptor<T>): ReducingState<T> {
+    return this.backend().getReducingState(descriptor);
+  }
+
+  getAggregatingState<TIn, TAcc, TOut>(
+    descriptor: AggregatingStateDescriptor<TIn, TAcc, TOut>,
+  ): AggregatingState<TIn, TOut> {
+    return this.backend().getAggregatingState(descriptor);
+  }
+
+  /** Decodes restored state for descriptors registered so far. */
+  afterOpen(): void {
+    const b = this.setup.keyedBackend;
+    if (b instanceof HeapKeyedStateBackend) b.materializeRestored();
+  }
+}
+
+/**
+ * The user-facing timer service of a keyed operator (void namespace).
+ * @internal
+ */
+export class UserTimerService implements TimerService {
+  constructor(
+    private readonly timers: InternalTimerService,
+    private readonly setup: OperatorSetup,
+  ) {}
+
+  currentProcessingTime(): number {
+    return this.setup.processingTimeService.now();
+  }
+
+  currentWatermark(): number {
+    return this.timers.currentWatermark;
+  }
+
+  registerEventTimeTimer(time: number): void {
+    if (!this.setup.hasTimestamps) {
+      throw new InvalidPipelineError(
+        `operator '${this.setup.taskInfo.operatorName}' registered an event-time timer, but its input has no event-time timestamps: ` +
+          'call assignTimestampsAndWatermarks(...) upstream or read from a source with a WatermarkStrategy',
+      );
+    }
+    checkTime(time);
+    this.timers.registerEventTimeTimer(VOID_NAMESPACE, time);
+  }
+
+  registerProcessingTimeTimer(time: number): void {
+    checkTime(time);
+    this.timers.registerProcessingTimeTimer(VOID_NAMESPACE, time);
+  }
+
+  deleteEventTimeTimer(time: number): void {
+    this.timers.deleteEventTimeTimer(VOID_NAMESPACE, time);
+  }
+
+  deleteProcessingTimeTimer(time: number): void {
+    this.timers.deleteProcessingTimeTimer(VOID_NAMESPACE, time);
+  }
+}
+
+function checkTime(time: number): void {
+  if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`timer time must be a number, got ${String(time)}`);
+}
+
+/** A timer service for non-keyed operators: every call explains why it cannot work. @internal */
+export const NON_KEYED_TIMER_SERVICE = (operatorName: string): TimerService => {
+  const fail = (): never => {
+    throw new InvalidPipelineError(
+      `Timers are only available on keyed streams, but operator '${operatorName}' is not keyed: call keyBy() before process()`,
+    );
+  };
+  return {
+    currentProcessingTime: fail,
+    currentWatermark: fail,
+    registerEventTimeTimer: fail,
+    registerProcessingTimeTimer: fail,
+    deleteEventTimeTimer: fail,
+    deleteProcessingTimeTimer: fail,
+  };
+};
+
+/** Re-exported for operators. @internal */
+export type { InternalTimer };
+
+/**
+ * Gives a parallel instance its own copy of a user function object. The copy inherits
+ * everything from the original (methods, configuration fields) through its prototype, and
+ * fields assigned in `open` (state handles, caches) land on the copy, so parallel instances
+ * never share them. Functions themselves are never serialized.
+ * @internal
+ */
+export function instanceOf<F extends object>(fn: F): F {
+  return Object.create(fn) as F;
+}

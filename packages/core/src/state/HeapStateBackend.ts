@@ -1,0 +1,645 @@
+import type { Clock } from '../api/Clock.js';
+import type { KeyType } from '../api/types.js';
+import { type KeyGroupRange, keyGroupFor } from '../runtime/keygroups.js';
+import { BinaryReader, BinaryWriter } from './codec.js';
+import type {
+  AggregatingStateDescriptor,
+  ListStateDescriptor,
+  MapStateDescriptor,
+  ReducingStateDescriptor,
+  StateDescriptor,
+  ValueStateDescriptor,
+} from './descriptors.js';
+import {
+  type InternalAggregatingState,
+  type InternalListState,
+  type InternalMapState,
+  type InternalReducingState,
+  type InternalValueState,
+  type KeyedStateBackend,
+  type KeyedStateBackendOptions,
+  type KeyedStateSnapshot,
+  type Namespace,
+  type StateBackend,
+  VOID_NAMESPACE,
+} from './StateBackend.js';
+
+/**
+ * Keeps keyed state as objects in memory, organised by key group, and serializes it with each
+ * state's serde only when a snapshot is taken. The fastest backend; state must fit in memory.
+ * @public
+ */
+export class HeapStateBackend implements StateBackend {
+  readonly name = 'heap';
+
+  createKeyedStateBackend(options: KeyedStateBackendOptions): KeyedStateBackend {
+    return new HeapKeyedStateBackend(options.keyGroupRange, options.maxParallelism, options.clock);
+  }
+}
+
+/** A TTL-wrapped stored value: `t` is the time of the last refreshing access. */
+interface TtlEntry {
+  v: unknown;
+  t: number;
+}
+
+/** key group → namespace → key → stored value. */
+class StateTable {
+  readonly groups: Array<Map<Namespace, Map<KeyType, unknown>> | undefined>;
+
+  constructor(
+    private readonly range: KeyGroupRange,
+    private readonly maxParallelism: number,
+  ) {
+    this.groups = new Array(Math.max(0, range.end - range.start + 1)).fill(undefined);
+  }
+
+  get(kg: number, ns: Namespace, key: KeyType): unknown {
+    const g = this.groups[kg - this.range.start];
+    if (g === undefined) return undefined;
+    const m = g.get(ns);
+    return m === undefined ? undefined : m.get(key);
+  }
+
+  put(kg: number, ns: Namespace, key: KeyType, value: unknown): void {
+    const idx = kg - this.range.start;
+    let g = this.groups[idx];
+    if (g === undefined) {
+      if (idx < 0 || kg > this.range.end) {
+        throw new RangeError(
+          `key ${String(key)} (key group ${kg}) is outside this subtask's key groups ${this.range.start}..${this.range.end} of ${this.maxParallelism}`,
+        );
+      }
+      g = new Map();
+      this.groups[idx] = g;
+    }
+    let m = g.get(ns);
+    if (m === undefined) {
+      m = new Map();
+      g.set(ns, m);
+    }
+    m.set(key, value);
+  }
+
+  remove(kg: number, ns: Namespace, key: KeyType): void {
+    const g = this.groups[kg - this.range.start];
+    if (g === undefined) return;
+    const m = g.get(ns);
+    if (m === undefined) return;
+    if (m.delete(key) && m.size === 0) {
+      g.delete(ns);
+      if (g.size === 0) this.groups[kg - this.range.start] = undefined;
+    }
+  }
+
+  count(): number {
+    let n = 0;
+    for (const g of this.groups) if (g !== undefined) for (const m of g.values()) n += m.size;
+    return n;
+  }
+}
+
+abstract class HeapState {
+  ns: Namespace = VOID_NAMESPACE;
+  readonly ttlMs: number;
+  readonly refreshOnRead: boolean;
+
+  constructor(
+    readonly backend: HeapKeyedStateBackend,
+    readonly table: StateTable,
+    readonly descriptor: StateDescriptor<unknown>,
+  ) {
+    this.ttlMs = descriptor.ttl?.ttlMs ?? 0;
+    this.refreshOnRead = descriptor.ttl?.updateType === 'OnReadAndWrite';
+  }
+
+  setCurrentNamespace(namespace: Namespace): void {
+    this.ns = namespace;
+  }
+
+  protected raw(): unknown {
+    return this.table.get(this.backend.currentKeyGroup, this.ns, this.backend.currentKey);
+  }
+
+  protected setRaw(v: unknown): void {
+    this.table.put(this.backend.currentKeyGroup, this.ns, this.backend.currentKey, v);
+  }
+
+  clear(): void {
+    this.table.remove(this.backend.currentKeyGroup, this.ns, this.backend.currentKey);
+  }
+
+  /** Unwraps a stored element honouring TTL; `undefined` when absent or expired. */
+  protected unwrap(stored: unknown): unknown {
+    if (this.ttlMs === 0 || stored === undefined) return stored;
+    const e = stored as TtlEntry;
+    const now = this.backend.clock.now();
+    if (e.t + this.ttlMs <= now) return undefined;
+    if (this.refreshOnRead) e.t = now;
+    return e.v;
+  }
+
+  protected wrap(v: unknown): unknown {
+    return this.ttlMs === 0 ? v : { v, t: this.backend.clock.now() };
+  }
+
+  isExpired(stored: unknown, now: number): boolean {
+    return this.ttlMs !== 0 && (stored as TtlEntry).t + this.ttlMs <= now;
+  }
+
+  /** Encodes one stored entry (TTL-wrapped when enabled) into `w`; false when nothing live remains. */
+  abstract encodeEntry(w: BinaryWriter, stored: unknown, now: number): boolean;
+  abstract decodeEntry(r: BinaryReader): unknown;
+
+  protected encodeLeaf(w: BinaryWriter, stored: unknown): void {
+    if (this.ttlMs !== 0) {
+      const e = stored as TtlEntry;
+      w.f64(e.t);
+      w.bytes(this.descriptor.serde.serialize(e.v));
+    } else {
+      w.bytes(this.descriptor.serde.serialize(stored));
+    }
+  }
+
+  protected decodeLeaf(r: BinaryReader): unknown {
+    if (this.ttlMs !== 0) {
+      const t = r.f64();
+      return { v: this.descriptor.serde.deserialize(r.bytes()), t } satisfies TtlEntry;
+    }
+    return this.descriptor.serde.deserialize(r.bytes());
+  }
+}
+
+class HeapValueState<T> extends HeapState implements InternalValueState<T> {
+  value(): T | undefined {
+    const stored = this.raw();
+    if (this.ttlMs === 0) return stored as T | undefined;
+    const v = this.unwrap(stored);
+    if (v === undefined && stored !== undefined) this.clear();
+    return v as T | undefined;
+  }
+
+  update(value: T): void {
+    if (value === undefined) {
+      this.clear();
+      return;
+    }
+    this.setRaw(this.wrap(value));
+  }
+
+  encodeEntry(w: BinaryWriter, stored: unknown, now: number): boolean {
+    if (this.isExpired(stored, now)) return false;
+    this.encodeLeaf(w, stored);
+    return true;
+  }
+
+  decodeEntry(r: BinaryReader): unknown {
+    return this.decodeLeaf(r);
+  }
+}
+
+class HeapListState<T> extends HeapState implements InternalListState<T> {
+  private live(): unknown[] | undefined {
+    const list = this.raw() as unknown[] | undefined;
+    if (list === undefined || this.ttlMs === 0) return list;
+    const now = this.backend.clock.now();
+    const kept = list.filter((e) => !this.isExpired(e, now));
+    if (kept.length !== list.length) {
+      if (kept.length === 0) {
+        this.clear();
+        return undefined;
+      }
+      this.setRaw(kept);
+    }
+    return kept;
+  }
+
+  get(): T[] {
+    const list = this.live();
+    if (list === undefined) return [];
+    if (this.ttlMs === 0) return list.slice() as T[];
+    return list.map((e) => this.unwrap(e) as T);
+  }
+
+  add(value: T): void {
+    const list = this.live();
+    if (list === undefined) this.setRaw([this.wrap(value)]);
+    else list.push(this.wrap(value));
+  }
+
+  addAll(values: readonly T[]): void {
+    if (values.length === 0) return;
+    const list = this.live();
+    const wrapped = values.map((v) => this.wrap(v));
+    if (list === undefined) this.setRaw(wrapped);
+    else for (const v of wrapped) list.push(v);
+  }
+
+  update(values: readonly T[]): void {
+    if (values.length === 0) this.clear();
+    else this.setRaw(values.map((v) => this.wrap(v)));
+  }
+
+  encodeEntry(w: BinaryWriter, stored: unknown, now: number): boolean {
+    const list = (stored as unknown[]).filter((e) => !this.isExpired(e, now));
+    if (list.length === 0) return false;
+    w.varint(list.length);
+    for (const e of list) this.encodeLeaf(w, e);
+    return true;
+  }
+
+  decodeEntry(r: BinaryReader): unknown {
+    const n = r.varint();
+    const list: unknown[] = [];
+    for (let i = 0; i < n; i++) list.push(this.decodeLeaf(r));
+    return list;
+  }
+}
+
+class HeapMapState<UK extends KeyType, UV> extends HeapState implements InternalMapState<UK, UV> {
+  private map(create: boolean): Map<UK, unknown> | undefined {
+    let m = this.raw() as Map<UK, unknown> | undefined;
+    if (m === undefined && create) {
+      m = new Map();
+      this.setRaw(m);
+    }
+    return m;
+  }
+
+  private read(m: Map<UK, unknown>, key: UK): UV | undefined {
+    const stored = m.get(key);
+    if (stored === undefined || this.ttlMs === 0) return stored as UV | undefined;
+    const v = this.unwrap(stored);
+    if (v === undefined) this.removeFrom(m, key);
+    return v as UV | undefined;
+  }
+
+  private removeFrom(m: Map<UK, unknown>, key: UK): void {
+    m.delete(key);
+    if (m.size === 0) this.clear();
+  }
+
+  get(key: UK): UV | undefined {
+    const m = this.map(false);
+    return m === undefined ? undefined : this.read(m, key);
+  }
+
+  put(key: UK, value: UV): void {
+    (this.map(true) as Map<UK, unknown>).set(key, this.wrap(value));
+  }
+
+  putAll(entries: Iterable<readonly [UK, UV]>): void {
+    for (const [k, v] of entries) this.put(k, v);
+  }
+
+  remove(key: UK): void {
+    const m = this.map(false);
+    if (m !== undefined) this.removeFrom(m, key);
+  }
+
+  contains(key: UK): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  entries(): Array<[UK, UV]> {
+    const m = this.map(false);
+    if (m === undefined) return [];
+    const out: Array<[UK, UV]> = [];
+    for (const k of [...m.keys()]) {
+      const v = this.read(m, k);
+      if (v !== undefined) out.push([k, v]);
+    }
+    return out;
+  }
+
+  keys(): UK[] {
+    return this.entries().map((e) => e[0]);
+  }
+
+  values(): UV[] {
+    return this.entries().map((e) => e[1]);
+  }
+
+  isEmpty(): boolean {
+    return this.entries().length === 0;
+  }
+
+  encodeEntry(w: BinaryWriter, stored: unknown, now: number): boolean {
+    const m = stored as Map<UK, unknown>;
+    const live = [...m].filter(([, e]) => !this.isExpired(e, now));
+    if (live.length === 0) return false;
+    const keySerde = (this.descriptor as unknown as MapStateDescriptor<UK, UV>).keySerde;
+    w.varint(live.length);
+    for (const [k, e] of live) {
+      w.bytes(keySerde.serialize(k));
+      this.encodeLeaf(w, e);
+    }
+    return true;
+  }
+
+  decodeEntry(r: BinaryReader): unknown {
+    const keySerde = (this.descriptor as unknown as MapStateDescriptor<UK, UV>).keySerde;
+    const n = r.varint();
+    const m = new Map<UK, unknown>();
+    for (let i = 0; i < n; i++) {
+      const k = keySerde.deserialize(r.bytes());
+      m.set(k, this.decodeLeaf(r));
+    }
+    return m;
+  }
+}
+
+/** Shared logic of reducing and aggregating state: one accumulator per key, mergeable. */
+abstract class HeapAccumulatingState extends HeapState {
+  protected abstract combine(acc: unknown | undefined, value: unknown): unknown;
+  protected abstract mergeAcc(a: unknown, b: unknown): unknown;
+
+  protected acc(): unknown {
+    const stored = this.raw();
+    if (this.ttlMs === 0) return stored;
+    const v = this.unwrap(stored);
+    if (v === undefined && stored !== undefined) this.clear();
+    return v;
+  }
+
+  add(value: unknown): void {
+    this.setRaw(this.wrap(this.combine(this.acc(), value)));
+  }
+
+  mergeNamespaces(target: Namespace, sources: readonly Namespace[]): void {
+    const saved = this.ns;
+    let merged: unknown;
+    for (const src of sources) {
+      this.ns = src;
+      const a = this.acc();
+      if (a !== undefined) {
+        merged = merged === undefined ? a : this.mergeAcc(merged, a);
+        this.clear();
+      }
+    }
+    if (merged !== undefined) {
+      this.ns = target;
+      const t = this.acc();
+      this.setRaw(this.wrap(t === undefined ? merged : this.mergeAcc(t, merged)));
+    }
+    this.ns = saved;
+  }
+
+  encodeEntry(w: BinaryWriter, stored: unknown, now: number): boolean {
+    if (this.isExpired(stored, now)) return false;
+    this.encodeLeaf(w, stored);
+    return true;
+  }
+
+  decodeEntry(r: BinaryReader): unknown {
+    return this.decodeLeaf(r);
+  }
+}
+
+class HeapReducingState<T> extends HeapAccumulatingState implements InternalReducingState<T> {
+  private readonly reduce = (this.descriptor as unknown as ReducingStateDescriptor<T>).reduce;
+
+  get(): T | undefined {
+    return this.acc() as T | undefined;
+  }
+
+  protected combine(acc: unknown, value: unknown): unknown {
+    return acc === undefined ? value : this.reduce(acc as T, value as T);
+  }
+
+  protected mergeAcc(a: unknown, b: unknown): unknown {
+    return this.reduce(a as T, b as T);
+  }
+
+  override add(value: T): void {
+    super.add(value);
+  }
+}
+
+class HeapAggregatingState<TIn, TAcc, TOut>
+  extends HeapAccumulatingState
+  implements InternalAggregatingState<TIn, TOut>
+{
+  private readonly fn = (this.descriptor as unknown as AggregatingStateDescriptor<TIn, TAcc, TOut>).aggregate;
+
+  get(): TOut | undefined {
+    const a = this.acc();
+    return a === undefined ? undefined : this.fn.getResult(a as TAcc);
+  }
+
+  protected combine(acc: unknown, value: unknown): unknown {
+    return this.fn.add(value as TIn, (acc === undefined ? this.fn.createAccumulator() : acc) as TAcc);
+  }
+
+  protected mergeAcc(a: unknown, b: unknown): unknown {
+    return this.fn.merge(a as TAcc, b as TAcc);
+  }
+
+  override add(value: TIn): void {
+    super.add(value);
+  }
+}
+
+/**
+ * The heap backend's per-instance keyed state.
+ * @internal
+ */
+export class HeapKeyedStateBackend implements KeyedStateBackend {
+  currentKey: KeyType = '';
+  currentKeyGroup = 0;
+  private readonly states = new Map<string, HeapState>();
+
+  constructor(
+    readonly keyGroupRange: KeyGroupRange,
+    readonly maxParallelism: number,
+    readonly clock: Clock,
+  ) {}
+
+  setCurrentKey(key: KeyType): void {
+    this.currentKey = key;
+    this.currentKeyGroup = keyGroupFor(key, this.maxParallelism);
+  }
+
+  setCurrentKeyAndGroup(key: KeyType, keyGroup: number): void {
+    this.currentKey = key;
+    this.currentKeyGroup = keyGroup;
+  }
+
+  getCurrentKey(): KeyType {
+    return this.currentKey;
+  }
+
+  getCurrentKeyGroup(): number {
+    return this.currentKeyGroup;
+  }
+
+  private getOrCreate<S extends HeapState>(
+    descriptor: StateDescriptor<unknown>,
+    make: (table: StateTable) => S,
+  ): S {
+    const existing = this.states.get(descriptor.name);
+    if (existing !== undefined) {
+      if (existing.descriptor.kind !== descriptor.kind) {
+        throw new TypeError(
+          `state '${descriptor.name}' was registered as ${existing.descriptor.kind} state and is now requested as ${descriptor.kind} state`,
+        );
+      }
+      return existing as S;
+    }
+    const state = make(new StateTable(this.keyGroupRange, this.maxParallelism));
+    this.states.set(descriptor.name, state);
+    return state;
+  }
+
+  private pendingTables = new Map<string, StateTable>();
+
+  private tableFor(name: string): StateTable {
+    const restored = this.pendingTables.get(name);
+    if (restored !== undefined) {
+      this.pendingTables.delete(name);
+      return restored;
+    }
+    return new StateTable(this.keyGroupRange, this.maxParallelism);
+  }
+
+  getValueState<T>(descriptor: ValueStateDescriptor<T>): InternalValueState<T> {
+    return this.getOrCreate(
+      descriptor as StateDescriptor<unknown>,
+      () => new HeapValueState<T>(this, this.tableFor(descriptor.name), descriptor as StateDescriptor<unknown>),
+    );
+  }
+
+  getListState<T>(descriptor: ListStateDescriptor<T>): InternalListState<T> {
+    return this.getOrCreate(
+      descriptor as StateDescriptor<unknown>,
+      () => new HeapListState<T>(this, this.tableFor(descriptor.name), descriptor as StateDescriptor<unknown>),
+    );
+  }
+
+  getMapState<UK extends KeyType, UV>(descriptor: MapStateDescriptor<UK, UV>): InternalMapState<UK, UV> {
+    return this.getOrCreate(
+      descriptor as StateDescriptor<unknown>,
+      () => new HeapMapState<UK, UV>(this, this.tableFor(descriptor.name), descriptor as StateDescriptor<unknown>),
+    );
+  }
+
+  getReducingState<T>(descriptor: ReducingStateDescriptor<T>): InternalReducingState<T> {
+    return this.getOrCreate(
+      descriptor as StateDescriptor<unknown>,
+      () => new HeapReducingState<T>(this, this.tableFor(descriptor.name), descriptor as StateDescriptor<unknown>),
+    );
+  }
+
+  getAggregatingState<TIn, TAcc, TOut>(
+    descriptor: AggregatingStateDescriptor<TIn, TAcc, TOut>,
+  ): InternalAggregatingState<TIn, TOut> {
+    return this.getOrCreate(
+      descriptor as StateDescriptor<unknown>,
+      () =>
+        new HeapAggregatingState<TIn, TAcc, TOut>(
+          this,
+          this.tableFor(descriptor.name),
+          descriptor as StateDescriptor<unknown>,
+        ),
+    );
+  }
+
+  numEntries(): number {
+    let n = 0;
+    for (const s of this.states.values()) n += s.table.count();
+    for (const t of this.pendingTables.values()) n += t.count();
+    return n;
+  }
+
+  keys(stateName: string, namespace: Namespace): KeyType[] {
+    const s = this.states.get(stateName);
+    if (s === undefined) return [];
+    const out: KeyType[] = [];
+    for (const g of s.table.groups) {
+      const m = g?.get(namespace);
+      if (m !== undefined) for (const k of m.keys()) out.push(k);
+    }
+    return out;
+  }
+
+  snapshot(): KeyedStateSnapshot {
+    const now = this.clock.now();
+    const states: Array<KeyedStateSnapshot['states'][number]> = [];
+    for (const [name, state] of this.states) {
+      const keyGroups: Array<{ keyGroup: number; data: Uint8Array }> = [];
+      state.table.groups.forEach((g, i) => {
+        if (g === undefined) return;
+        const w = new BinaryWriter();
+        for (const [ns, m] of g) {
+          for (const [key, stored] of m) {
+            const entry = new BinaryWriter();
+            if (!state.encodeEntry(entry, stored, now)) continue;
+            w.u8(1);
+            w.key(ns);
+            w.key(key);
+            w.bytes(entry.finish());
+          }
+        }
+        w.u8(0);
+        keyGroups.push({ keyGroup: this.keyGroupRange.start + i, data: w.finish() });
+      });
+      states.push({ name, kind: state.descriptor.kind, keyGroups });
+    }
+    return { backend: 'heap', maxParallelism: this.maxParallelism, states };
+  }
+
+  /**
+   * Restores the owned key groups. States are decoded when their descriptor is first requested
+   * (the serde lives on the descriptor), so restore keeps the raw bytes until then.
+   */
+  restore(snapshots: readonly KeyedStateSnapshot[]): void {
+    for (const snap of snapshots) {
+      if (snap.maxParallelism !== this.maxParallelism) {
+        throw new Error(
+          `cannot restore keyed state written with maxParallelism ${snap.maxParallelism} into a job with maxParallelism ${this.maxParallelism}`,
+        );
+      }
+      for (const st of snap.states) {
+        for (const { keyGroup, data } of st.keyGroups) {
+          if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) continue;
+          this.rawRestored.push({ name: st.name, kind: st.kind, keyGroup, data });
+        }
+      }
+    }
+  }
+
+  private rawRestored: Array<{ name: string; kind: string; keyGroup: number; data: Uint8Array }> = [];
+
+  /**
+   * Decodes restored bytes of `name` into `state`. Called by the runtime right after the
+   * operator's `open`, for every state the operator registered; left-over states stay raw so
+   * a later snapshot still carries them.
+   * @internal
+   */
+  materializeRestored(): void {
+    const remaining: typeof this.rawRestored = [];
+    for (const raw of this.rawRestored) {
+      const state = this.states.get(raw.name);
+      if (state === undefined) {
+        remaining.push(raw);
+        continue;
+      }
+      if (state.descriptor.kind !== raw.kind) {
+        throw new TypeError(`restored state '${raw.name}' is ${raw.kind} state but is registered as ${state.descriptor.kind}`);
+      }
+      const r = new BinaryReader(raw.data);
+      while (r.u8() === 1) {
+        const ns = r.key() as Namespace;
+        const key = r.key();
+        const entry = new BinaryReader(r.bytes());
+        state.table.put(raw.keyGroup, ns, key, state.decodeEntry(entry));
+      }
+    }
+    this.rawRestored = remaining;
+  }
+
+  dispose(): void {
+    this.states.clear();
+    this.rawRestored = [];
+  }
+}

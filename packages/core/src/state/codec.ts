@@ -1,0 +1,150 @@
+import type { KeyType } from '../api/types.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A growable byte buffer for snapshot encoding. @internal */
+export class BinaryWriter {
+  private buf = new Uint8Array(256);
+  private view = new DataView(this.buf.buffer);
+  private pos = 0;
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  varint(v: number): void {
+    if (!(v >= 0) || !Number.isSafeInteger(v)) throw new RangeError(`varint out of range: ${v}`);
+    this.ensure(10);
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.pos++] = v;
+  }
+
+  f64(v: number): void {
+    this.ensure(8);
+    this.view.setFloat64(this.pos, v, true);
+    this.pos += 8;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.varint(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  string(s: string): void {
+    this.bytes(encoder.encode(s));
+  }
+
+  /** Writes a key or namespace with a type tag, so `1` and `'1'` stay distinct. */
+  key(k: KeyType): void {
+    switch (typeof k) {
+      case 'string':
+        this.u8(0);
+        this.string(k);
+        return;
+      case 'number':
+        this.u8(1);
+        this.f64(k);
+        return;
+      case 'boolean':
+        this.u8(k ? 3 : 2);
+        return;
+      case 'bigint':
+        this.u8(4);
+        this.string(k.toString());
+        return;
+    }
+  }
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+}
+
+/** Reads what {@link BinaryWriter} wrote; throws on truncated input. @internal */
+export class BinaryReader {
+  private pos = 0;
+  private readonly view: DataView;
+
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new RangeError('truncated state snapshot');
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++] as number;
+  }
+
+  varint(): number {
+    let result = 0;
+    let mul = 1;
+    for (;;) {
+      const b = this.u8();
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 0x80;
+      if (mul > 2 ** 56) throw new RangeError('malformed varint in state snapshot');
+    }
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  bytes(): Uint8Array {
+    const n = this.varint();
+    this.need(n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  string(): string {
+    return decoder.decode(this.bytes());
+  }
+
+  key(): KeyType {
+    const tag = this.u8();
+    switch (tag) {
+      case 0:
+        return this.string();
+      case 1:
+        return this.f64();
+      case 2:
+        return false;
+      case 3:
+        return true;
+      case 4:
+        return BigInt(this.string());
+      default:
+        throw new RangeError(`malformed key tag ${tag} in state snapshot`);
+    }
+  }
+}

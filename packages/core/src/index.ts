@@ -49,6 +49,7 @@ export {
   MAX_WATERMARK,
   MIN_WATERMARK,
   NO_TIMESTAMP,
+  type WidenedKey,
 } from './api/types.js';
 export { InvalidPipelineError, JobCancelledError, UserFunctionError } from './api/errors.js';
 export type {
@@ -115,3 +116,27 @@ export {
   keyGroupRangeFor,
   subtaskForKeyGroup,
 } from './runtime/keygroups.js';
+export { WindowedStream } from './api/WindowedStream.js';
+export { GlobalWindow, TimeWindow, Window } from './api/windowing/Window.js';
+export {
+  isSliceAssigner,
+  MergingWindowAssigner,
+  type SliceAssigner,
+  WindowAssigner,
+  type WindowAssignerContext,
+} from './api/windowing/WindowAssigner.js';
+export type {
+  OnMergeContext,
+  StateFor,
+  Trigger,
+  TriggerContext,
+  TriggerResult,
+} from './api/windowing/Trigger.js';
+export type { Evictor, EvictorContext, TimestampedValue } from './api/windowing/Evictor.js';
+export type {
+  KeyedStateStore,
+  ProcessWindowContext,
+  ProcessWindowFunction,
+  WindowFunction,
+  WindowResultFunction,
+} from './api/windowing/functions.js';

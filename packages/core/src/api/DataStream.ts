@@ -25,10 +25,14 @@ import type { OutputTag } from './OutputTag.js';
 import type { Sink } from './Sink.js';
 import type { StreamEnvironment } from './StreamEnvironment.js';
 import { type OperatorFactory, Transformation, type TransformationKind } from './Transformation.js';
-import type { KeyField, KeySelector, KeyType } from './types.js';
+import type { KeyField, KeySelector, KeyType, WidenedKey } from './types.js';
 import type { WatermarkStrategy } from './WatermarkStrategy.js';
+import { WindowedStream } from './WindowedStream.js';
+import type { Window } from './windowing/Window.js';
+import type { WindowAssigner } from './windowing/WindowAssigner.js';
 
-function newTransformation(
+/** Creates and registers a logical graph node. @internal */
+export function newTransformation(
   env: StreamEnvironment,
   kind: TransformationKind,
   name: string,
@@ -115,8 +119,8 @@ export class DataStream<T> {
    * events.keyBy('user_id');
    * ```
    */
-  keyBy<K extends KeyType>(selector: KeySelector<T, K>): KeyedStream<K, T>;
-  keyBy<F extends KeyField<T>>(field: F): KeyedStream<Extract<T[F], KeyType>, T>;
+  keyBy<K extends KeyType>(selector: KeySelector<T, K>): KeyedStream<WidenedKey<K>, T>;
+  keyBy<F extends KeyField<T>>(field: F): KeyedStream<WidenedKey<Extract<T[F], KeyType>>, T>;
   keyBy(selector: KeySelector<T, KeyType> | string): KeyedStream<KeyType, T> {
     const fn: KeySelector<T, KeyType> =
       typeof selector === 'string' ? (v: T) => (v as Record<string, KeyType>)[selector] as KeyType : selector;
@@ -297,9 +301,27 @@ export class KeyedStream<K extends KeyType, T> extends DataStream<T> {
     return new DataStream<T>(this.environment, t);
   }
 
-  /** Connects with another keyed stream of the same key type: shared keyed state and timers. */
+  /**
+   * Groups each key's records into windows chosen by `assigner` (tumbling, sliding, session,
+   * global...). Configure the trigger, evictor, lateness and late-data output on the result,
+   * then evaluate windows with `reduce`, `aggregate` or `process`.
+   * @example
+   * ```ts
+   * keyed.window(TumblingEventTimeWindows.of(60_000)).aggregate(countAgg, (key, w, n) => ({ key, start: w.start, n }));
+   * ```
+   */
+  window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<K, T, W> {
+    return new WindowedStream<K, T, W>(this, assigner);
+  }
+
+  /**
+   * Connects with another keyed stream of the same key type: shared keyed state and timers.
+   * Connecting to a stream keyed by another key type does not compile.
+   */
   override connect<T2>(other: KeyedStream<K, T2>): KeyedConnectedStreams<K, T, T2>;
-  override connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2>;
+  // `keySelector?: never` keeps keyed streams of another key type out of this overload: at run
+  // time any keyed `other` yields KeyedConnectedStreams, so typing it ConnectedStreams would lie.
+  override connect<T2>(other: DataStream<T2> & { readonly keySelector?: never }): ConnectedStreams<T, T2>;
   override connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2> | KeyedConnectedStreams<K, T, T2> {
     if (other instanceof KeyedStream) {
       return new KeyedConnectedStreams<K, T, T2>(this.environment, this, other as KeyedStream<K, T2>);
@@ -335,8 +357,8 @@ export class ConnectedStreams<T1, T2> {
   }
 
   /** Keys both inputs (with keys of the same type) for keyed state shared by both. */
-  keyBy<K extends KeyType>(key1: KeySelector<T1, K>, key2: KeySelector<T2, K>): KeyedConnectedStreams<K, T1, T2> {
-    return new KeyedConnectedStreams<K, T1, T2>(this.environment, this.first.keyBy(key1), this.second.keyBy(key2));
+  keyBy<K extends KeyType>(key1: KeySelector<T1, K>, key2: KeySelector<T2, K>): KeyedConnectedStreams<WidenedKey<K>, T1, T2> {
+    return new KeyedConnectedStreams<WidenedKey<K>, T1, T2>(this.environment, this.first.keyBy(key1), this.second.keyBy(key2));
   }
 }
 

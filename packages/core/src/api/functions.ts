@@ -19,8 +19,11 @@ import type { KeyType } from './types.js';
  * @public
  */
 export interface Collector<T> {
-  /** Emits one value. */
-  collect(value: T): void;
+  /**
+   * Emits one value. (A function-typed property rather than a method, so TypeScript checks
+   * collectors strictly: a `Collector<string>` is not a `Collector<string | number>`.)
+   */
+  collect: (value: T) => void;
 }
 
 /**
@@ -42,7 +45,9 @@ export type FlatMapFunction<TIn, TOut> = (value: TIn, out: Collector<TOut>) => v
 export type FilterFunction<T> = (value: T) => boolean;
 
 /**
- * Combines two values of the same type, as `KeyedStream.reduce` and reducing state do.
+ * Combines two values of the same type, as `KeyedStream.reduce`, window `reduce` and reducing
+ * state do. It must not mutate its arguments: return a new value (or one of them unchanged),
+ * because a pane of a sliding window is combined into several windows.
  * @public
  */
 export type ReduceFunction<T> = (a: T, b: T) => T;
@@ -59,7 +64,10 @@ export interface AggregateFunction<TIn, TAcc, TOut> {
   add(value: TIn, acc: TAcc): TAcc;
   /** The result for an accumulator. */
   getResult(acc: TAcc): TOut;
-  /** Merges two accumulators; may mutate and return either. */
+  /**
+   * Merges two accumulators. May mutate and return `a`; must not mutate `b` (sliding windows
+   * merge the same pane accumulator into several windows).
+   */
   merge(a: TAcc, b: TAcc): TAcc;
 }
 
@@ -153,9 +161,9 @@ export interface ProcessFunction<TIn, TOut> {
   /** Called once per parallel instance before the first record. */
   open?(ctx: RuntimeContext): void | Promise<void>;
   /** Called for each record. */
-  processElement(value: TIn, ctx: ProcessContext, out: Collector<TOut>): void;
+  processElement: (value: TIn, ctx: ProcessContext, out: Collector<TOut>) => void;
   /** Called after the last record of a bounded input; may still emit. */
-  finish?(out: Collector<TOut>): void;
+  finish?: (out: Collector<TOut>) => void;
   /** Called once when the instance shuts down (also after failure). */
   close?(): void | Promise<void>;
 }
@@ -198,11 +206,11 @@ export interface KeyedProcessFunction<K, TIn, TOut> {
   /** Called once per parallel instance before the first record; obtain state here. */
   open?(ctx: RuntimeContext): void | Promise<void>;
   /** Called for each record, with state scoped to its key. */
-  processElement(value: TIn, ctx: KeyedProcessContext<K>, out: Collector<TOut>): void;
+  processElement: (value: TIn, ctx: KeyedProcessContext<K>, out: Collector<TOut>) => void;
   /** Called when a timer registered for a key fires, with state scoped to that key. */
-  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<TOut>): void;
+  onTimer?: (timestamp: number, ctx: OnTimerContext<K>, out: Collector<TOut>) => void;
   /** Called after the last record of a bounded input (after all event-time timers fired). */
-  finish?(out: Collector<TOut>): void;
+  finish?: (out: Collector<TOut>) => void;
   /** Called once when the instance shuts down (also after failure). */
   close?(): void | Promise<void>;
 }
@@ -216,11 +224,11 @@ export interface CoProcessFunction<TIn1, TIn2, TOut> {
   /** Called once per parallel instance before the first record. */
   open?(ctx: RuntimeContext): void | Promise<void>;
   /** Called for each record of the first input. */
-  processElement1(value: TIn1, ctx: ProcessContext, out: Collector<TOut>): void;
+  processElement1: (value: TIn1, ctx: ProcessContext, out: Collector<TOut>) => void;
   /** Called for each record of the second input. */
-  processElement2(value: TIn2, ctx: ProcessContext, out: Collector<TOut>): void;
+  processElement2: (value: TIn2, ctx: ProcessContext, out: Collector<TOut>) => void;
   /** Called after both inputs ended. */
-  finish?(out: Collector<TOut>): void;
+  finish?: (out: Collector<TOut>) => void;
   /** Called once when the instance shuts down. */
   close?(): void | Promise<void>;
 }
@@ -234,13 +242,13 @@ export interface KeyedCoProcessFunction<K, TIn1, TIn2, TOut> {
   /** Called once per parallel instance before the first record. */
   open?(ctx: RuntimeContext): void | Promise<void>;
   /** Called for each record of the first input. */
-  processElement1(value: TIn1, ctx: KeyedProcessContext<K>, out: Collector<TOut>): void;
+  processElement1: (value: TIn1, ctx: KeyedProcessContext<K>, out: Collector<TOut>) => void;
   /** Called for each record of the second input. */
-  processElement2(value: TIn2, ctx: KeyedProcessContext<K>, out: Collector<TOut>): void;
+  processElement2: (value: TIn2, ctx: KeyedProcessContext<K>, out: Collector<TOut>) => void;
   /** Called when a timer fires. */
-  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<TOut>): void;
+  onTimer?: (timestamp: number, ctx: OnTimerContext<K>, out: Collector<TOut>) => void;
   /** Called after both inputs ended. */
-  finish?(out: Collector<TOut>): void;
+  finish?: (out: Collector<TOut>) => void;
   /** Called once when the instance shuts down. */
   close?(): void | Promise<void>;
 }

@@ -21,6 +21,22 @@ export type KeyType = string | number | bigint | boolean;
 export type KeySelector<T, K extends KeyType> = (value: T) => K;
 
 /**
+ * The key type `keyBy` gives a stream: the selector's return type widened from literals to
+ * their primitive (`'a' | 'b'` and `` `${string}|${number}` `` become `string`), so streams keyed
+ * by equal primitive types connect, whatever literals their selectors happen to return.
+ * @public
+ */
+export type WidenedKey<K extends KeyType> = K extends string
+  ? string
+  : K extends number
+    ? number
+    : K extends bigint
+      ? bigint
+      : K extends boolean
+        ? boolean
+        : never;
+
+/**
  * The names of the fields of `T` whose values can be keys, for `keyBy('field')`.
  * @public
  */

@@ -165,6 +165,12 @@ export class ExchangeOutput implements Output<unknown> {
         return;
       }
       case 'hash': {
+        // One consumer owns every key group: nothing to route (the keyed operator computes the
+        // key and its group itself), so skip the key selector and the hash.
+        if (this.n === 1) {
+          (ch[0] as LocalChannel).writeRecord(value, timestamp);
+          return;
+        }
         const key = (this.keySelector as KeySelector<unknown, KeyType>)(value);
         const kg = keyGroupFor(key, this.maxParallelism);
         (ch[subtaskForKeyGroup(kg, this.n, this.maxParallelism)] as LocalChannel).writeRecord(value, timestamp);

@@ -247,7 +247,10 @@ export class StreamTask implements ChannelListener, ProcessingTimeService {
     const slot = this.channelSlot[channelIndex] as number;
     switch (kind) {
       case WATERMARK: {
+        const wasIdle = valve.isIdle;
         const w = valve.inputWatermark(slot, value);
+        // A watermark on an idle input makes it active: say so before the watermark.
+        if (wasIdle !== valve.isIdle) this.deliverIdle(input, valve.isIdle);
         if (w === w) this.deliverWatermark(input, w);
         return;
       }

@@ -35,9 +35,10 @@ export class WatermarkValve {
    */
   inputWatermark(i: number, watermark: number): number {
     if (this.idle[i] === 1) {
-      // A watermark implies activity.
+      // A watermark implies activity (as an explicit active status does).
       this.idle[i] = 0;
-      this.aligned[i] = 0;
+      this.aligned[i] = (this.watermarks[i] as number) >= this.lastOutput ? 1 : 0;
+      this.outputIdle = false;
     }
     if (watermark > (this.watermarks[i] as number)) {
       this.watermarks[i] = watermark;

@@ -46,15 +46,28 @@ interface TtlEntry {
 /** key group → namespace → key → stored value. */
 class StateTable {
   readonly groups: Array<Map<Namespace, Map<KeyType, unknown>> | undefined>;
+  /**
+   * key group → key → stored value of {@link VOID_NAMESPACE}: the very Map objects that
+   * `groups[i].get(VOID_NAMESPACE)` holds, so plain keyed state (the hot path) takes one Map
+   * lookup instead of two. Kept in step by `put` and `remove`.
+   */
+  private readonly voidMaps: Array<Map<KeyType, unknown> | undefined>;
+  private readonly start: number;
 
   constructor(
     private readonly range: KeyGroupRange,
     private readonly maxParallelism: number,
   ) {
     this.groups = new Array(Math.max(0, range.end - range.start + 1)).fill(undefined);
+    this.voidMaps = new Array(this.groups.length).fill(undefined);
+    this.start = range.start;
   }
 
   get(kg: number, ns: Namespace, key: KeyType): unknown {
+    if (ns === VOID_NAMESPACE) {
+      const vm = this.voidMaps[kg - this.start];
+      return vm === undefined ? undefined : vm.get(key);
+    }
     const g = this.groups[kg - this.range.start];
     if (g === undefined) return undefined;
     const m = g.get(ns);
@@ -62,7 +75,14 @@ class StateTable {
   }
 
   put(kg: number, ns: Namespace, key: KeyType, value: unknown): void {
-    const idx = kg - this.range.start;
+    const idx = kg - this.start;
+    if (ns === VOID_NAMESPACE) {
+      const vm = this.voidMaps[idx];
+      if (vm !== undefined) {
+        vm.set(key, value);
+        return;
+      }
+    }
     let g = this.groups[idx];
     if (g === undefined) {
       if (idx < 0 || kg > this.range.end) {
@@ -77,6 +97,7 @@ class StateTable {
     if (m === undefined) {
       m = new Map();
       g.set(ns, m);
+      if (ns === VOID_NAMESPACE) this.voidMaps[idx] = m;
     }
     m.set(key, value);
   }
@@ -88,6 +109,7 @@ class StateTable {
     if (m === undefined) return;
     if (m.delete(key) && m.size === 0) {
       g.delete(ns);
+      if (ns === VOID_NAMESPACE) this.voidMaps[kg - this.start] = undefined;
       if (g.size === 0) this.groups[kg - this.range.start] = undefined;
     }
   }
@@ -238,6 +260,27 @@ class HeapListState<T> extends HeapState implements InternalListState<T> {
   update(values: readonly T[]): void {
     if (values.length === 0) this.clear();
     else this.setRaw(values.map((v) => this.wrap(v)));
+  }
+
+  mergeNamespaces(target: Namespace, sources: readonly Namespace[]): void {
+    const saved = this.ns;
+    const moved: unknown[] = [];
+    for (const src of sources) {
+      if (src === target) continue;
+      this.ns = src;
+      const list = this.raw() as unknown[] | undefined;
+      if (list !== undefined) {
+        for (const e of list) moved.push(e);
+        this.clear();
+      }
+    }
+    if (moved.length > 0) {
+      this.ns = target;
+      const list = this.raw() as unknown[] | undefined;
+      if (list === undefined) this.setRaw(moved);
+      else for (const e of moved) list.push(e);
+    }
+    this.ns = saved;
   }
 
   encodeEntry(w: BinaryWriter, stored: unknown, now: number): boolean {

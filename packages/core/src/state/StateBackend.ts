@@ -39,7 +39,10 @@ export interface InternalKvState {
 /** Internal value state. @public */
 export type InternalValueState<T> = ValueState<T> & InternalKvState;
 /** Internal list state. @public */
-export type InternalListState<T> = ListState<T> & InternalKvState;
+export type InternalListState<T> = ListState<T> & InternalKvState & {
+  /** Appends the lists of `sources` to `target` (for merging windows). */
+  mergeNamespaces(target: Namespace, sources: readonly Namespace[]): void;
+};
 /** Internal map state. @public */
 export type InternalMapState<UK extends KeyType, UV> = MapState<UK, UV> & InternalKvState;
 /** Internal reducing state. @public */

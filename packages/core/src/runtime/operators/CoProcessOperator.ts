@@ -30,12 +30,17 @@ export abstract class TwoInputStreamOperator<TIn1, TIn2, TOut>
   abstract processElement2(value: TIn2, timestamp: number): void;
 
   processWatermark1(watermark: number): void {
-    const w = this.valve.inputWatermark(0, watermark);
-    if (w === w) this.processWatermark(w);
+    this.watermarkOf(0, watermark);
   }
 
   processWatermark2(watermark: number): void {
-    const w = this.valve.inputWatermark(1, watermark);
+    this.watermarkOf(1, watermark);
+  }
+
+  private watermarkOf(i: number, watermark: number): void {
+    const wasIdle = this.valve.isIdle;
+    const w = this.valve.inputWatermark(i, watermark);
+    if (wasIdle !== this.valve.isIdle) this.processIdle(this.valve.isIdle);
     if (w === w) this.processWatermark(w);
   }
 

@@ -16,11 +16,6 @@ export interface InternalTimer {
   index: number;
 }
 
-function timerId(key: KeyType, namespace: Namespace, timestamp: number): string {
-  // The type tags keep 1 and '1' apart; '\u0000' cannot be confused with a number's text.
-  return `${typeof key === 'string' ? 's' : (typeof key).charAt(0)}${String(key)}\u0000${typeof namespace === 'string' ? 's' : 'n'}${namespace}\u0000${timestamp}`;
-}
-
 /**
  * A deduplicating priority queue of timers ordered by (timestamp, registration order), with
  * O(log n) add, delete and poll.
@@ -28,8 +23,49 @@ function timerId(key: KeyType, namespace: Namespace, timestamp: number): string 
  */
 export class TimerHeap {
   private readonly heap: InternalTimer[] = [];
-  private readonly byId = new Map<string, InternalTimer>();
+  /**
+   * Dedup index: namespace → key → timestamp → timer. Nested maps instead of a composite
+   * string id, so registering a timer (often once per record) allocates nothing when the
+   * timer already exists.
+   */
+  private readonly index = new Map<Namespace, Map<KeyType, Map<number, InternalTimer> | InternalTimer>>();
   private seq = 0;
+
+  private find(key: KeyType, namespace: Namespace, timestamp: number): InternalTimer | undefined {
+    const byKey = this.index.get(namespace);
+    if (byKey === undefined) return undefined;
+    const e = byKey.get(key);
+    if (e === undefined) return undefined;
+    if (e instanceof Map) return e.get(timestamp);
+    return e.timestamp === timestamp ? e : undefined;
+  }
+
+  private insertIndex(t: InternalTimer): void {
+    let byKey = this.index.get(t.namespace);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.index.set(t.namespace, byKey);
+    }
+    const e = byKey.get(t.key);
+    if (e === undefined) byKey.set(t.key, t);
+    else if (e instanceof Map) e.set(t.timestamp, t);
+    else byKey.set(t.key, new Map([[e.timestamp, e], [t.timestamp, t]]));
+  }
+
+  private removeIndex(t: InternalTimer): void {
+    const byKey = this.index.get(t.namespace);
+    if (byKey === undefined) return;
+    const e = byKey.get(t.key);
+    if (e === undefined) return;
+    if (e instanceof Map) {
+      e.delete(t.timestamp);
+      if (e.size === 1) {
+        const only = e.values().next().value as InternalTimer;
+        byKey.set(t.key, only);
+      } else if (e.size === 0) byKey.delete(t.key);
+    } else if (e === t) byKey.delete(t.key);
+    if (byKey.size === 0) this.index.delete(t.namespace);
+  }
 
   get size(): number {
     return this.heap.length;
@@ -37,10 +73,9 @@ export class TimerHeap {
 
   /** @returns true when the timer was new */
   add(timestamp: number, key: KeyType, keyGroup: number, namespace: Namespace): boolean {
-    const id = timerId(key, namespace, timestamp);
-    if (this.byId.has(id)) return false;
+    if (this.find(key, namespace, timestamp) !== undefined) return false;
     const t: InternalTimer = { timestamp, key, keyGroup, namespace, seq: this.seq++, index: this.heap.length };
-    this.byId.set(id, t);
+    this.insertIndex(t);
     this.heap.push(t);
     this.up(t.index);
     return true;
@@ -48,10 +83,9 @@ export class TimerHeap {
 
   /** @returns true when a timer was removed */
   delete(timestamp: number, key: KeyType, namespace: Namespace): boolean {
-    const id = timerId(key, namespace, timestamp);
-    const t = this.byId.get(id);
+    const t = this.find(key, namespace, timestamp);
     if (t === undefined) return false;
-    this.byId.delete(id);
+    this.removeIndex(t);
     this.removeAt(t.index);
     return true;
   }
@@ -63,7 +97,7 @@ export class TimerHeap {
   poll(): InternalTimer | undefined {
     const top = this.heap[0];
     if (top === undefined) return undefined;
-    this.byId.delete(timerId(top.key, top.namespace, top.timestamp));
+    this.removeIndex(top);
     this.removeAt(0);
     return top;
   }

@@ -114,9 +114,13 @@ class StateTable {
     }
   }
 
-  count(): number {
+  count(namespace?: Namespace): number {
     let n = 0;
-    for (const g of this.groups) if (g !== undefined) for (const m of g.values()) n += m.size;
+    for (const g of this.groups) {
+      if (g === undefined) continue;
+      if (namespace === undefined) for (const m of g.values()) n += m.size;
+      else n += g.get(namespace)?.size ?? 0;
+    }
     return n;
   }
 }
@@ -232,8 +236,10 @@ class HeapListState<T> extends HeapState implements InternalListState<T> {
         return undefined;
       }
       this.setRaw(kept);
+      return kept;
     }
-    return kept;
+    // Nothing expired: return the stored array itself, so add/addAll append to the state.
+    return list;
   }
 
   get(): T[] {
@@ -531,6 +537,9 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     }
     const state = make(new StateTable(this.keyGroupRange, this.maxParallelism));
     this.states.set(descriptor.name, state);
+    // A state first requested after restore() (lazily, or by a backend user other than the
+    // runtime) must still see its restored entries.
+    if (this.rawRestored.length > 0) this.materializeRestored();
     return state;
   }
 
@@ -587,10 +596,10 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     );
   }
 
-  numEntries(): number {
+  numEntries(namespace?: Namespace): number {
     let n = 0;
-    for (const s of this.states.values()) n += s.table.count();
-    for (const t of this.pendingTables.values()) n += t.count();
+    for (const s of this.states.values()) n += s.table.count(namespace);
+    for (const t of this.pendingTables.values()) n += t.count(namespace);
     return n;
   }
 
@@ -628,6 +637,14 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       });
       states.push({ name, kind: state.descriptor.kind, keyGroups });
     }
+    // Restored state that no operator has requested yet is carried over unchanged.
+    const leftovers = new Map<string, { kind: string; keyGroups: Array<{ keyGroup: number; data: Uint8Array }> }>();
+    for (const raw of this.rawRestored) {
+      let e = leftovers.get(raw.name);
+      if (e === undefined) leftovers.set(raw.name, (e = { kind: raw.kind, keyGroups: [] }));
+      e.keyGroups.push({ keyGroup: raw.keyGroup, data: raw.data });
+    }
+    for (const [name, e] of leftovers) states.push({ name, kind: e.kind, keyGroups: e.keyGroups });
     return { backend: 'heap', maxParallelism: this.maxParallelism, states };
   }
 
@@ -649,6 +666,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
         }
       }
     }
+    // States registered before restore() decode now; the others when first requested.
+    this.materializeRestored();
   }
 
   private rawRestored: Array<{ name: string; kind: string; keyGroup: number; data: Uint8Array }> = [];

@@ -105,7 +105,7 @@ export interface KeyedStateBackend {
     descriptor: AggregatingStateDescriptor<TIn, TAcc, TOut>,
   ): InternalAggregatingState<TIn, TOut>;
   /** Number of (state, key, namespace) entries held; 0 when all state was cleared. */
-  numEntries(): number;
+  numEntries(namespace?: Namespace): number;
   /** Every key that has an entry in `stateName` and `namespace`. */
   keys(stateName: string, namespace: Namespace): KeyType[];
   /** Serializes all state, per key group. */

@@ -253,3 +253,5 @@ export class OperatorHarness<TIn, TOut> {
     return this.backend;
   }
 }
+
+export { TriggerTestHarness } from './TriggerTestHarness.js';

@@ -388,7 +388,7 @@ export class WindowOperator<K extends KeyType, T, TOut, W extends Window>
 type Timers = NonNullable<StreamOperator<unknown>['timers']>;
 
 /** The trigger context: current key is the backend's, current window is set per call. @internal */
-class WindowTriggerContext<W extends Window> implements OnMergeContext {
+export class WindowTriggerContext<W extends Window> implements OnMergeContext {
   window!: W;
   mergedWindows: readonly W[] = [];
 

@@ -95,6 +95,18 @@ export interface JobClient {
   cancel(): Promise<void>;
   /** Current counters. */
   metrics(): JobMetrics;
+  /** Takes a checkpoint now; rejects when checkpointing is off or the checkpoint is aborted. */
+  triggerCheckpoint(): Promise<CompletedCheckpoint>;
+  /**
+   * Pauses the sources, takes a checkpoint covering everything emitted, commits it, and stops
+   * the job without ending its input (pending windows and timers stay in the checkpoint), for
+   * an upgrade or a move; restore it with `restore: 'latest'`.
+   */
+  stopWithCheckpoint(): Promise<CompletedCheckpoint>;
+  /** The last completed checkpoint, if any. */
+  lastCheckpoint(): CompletedCheckpoint | undefined;
 }
+
+import type { CompletedCheckpoint } from '../checkpoint/CheckpointCoordinator.js';
 
 import type { UserFunctionError } from './errors.js';

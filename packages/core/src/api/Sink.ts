@@ -10,6 +10,13 @@ export interface SinkWriterContext {
   readonly taskInfo: TaskInfo;
   /** The job's clock. */
   readonly clock: Clock;
+  /**
+   * Unique per run of the job (a restore starts a new attempt). Sinks name temporary files and
+   * transactions with it, so leftovers of crashed attempts can be told apart and cleaned.
+   */
+  readonly attemptId: string;
+  /** Whether checkpointing is on (two-phase-commit sinks then commit per checkpoint). */
+  readonly checkpointing: boolean;
 }
 
 /**
@@ -29,8 +36,9 @@ export interface SinkWriter<T> {
   /** Resolves when the writer can take records again. */
   whenAvailable?(): Promise<void>;
   /**
-   * Called on a checkpoint barrier: flush, and for two-phase commit pre-commit the open
-   * transaction and return what the committer needs to commit it.
+   * Called on a checkpoint barrier: at-least-once sinks flush here (the checkpoint completes only
+   * once the returned promise resolves); two-phase-commit sinks pre-commit (see
+   * {@link TwoPhaseCommittingSinkWriter}).
    */
   prepareCommit?(checkpointId: number): unknown[] | Promise<unknown[]>;
   /** Releases resources. */
@@ -46,3 +54,54 @@ export interface Sink<T> {
   /** Creates the writer of one parallel instance. */
   createWriter(ctx: SinkWriterContext): SinkWriter<T> | Promise<SinkWriter<T>>;
 }
+
+/**
+ * Commits what a two-phase-commit sink pre-committed, once the checkpoint that covers it is
+ * complete. `commit` must be idempotent: after a restore the same committables are committed
+ * again, and a second commit must change nothing.
+ * @public
+ */
+export interface Committer<TCommittable> {
+  /** Commits the committables (rename files, commit transactions...). */
+  commit(committables: readonly TCommittable[]): void | Promise<void>;
+  /** Releases resources. */
+  close?(): void | Promise<void>;
+}
+
+/**
+ * A sink with exactly-once semantics by two-phase commit: the writer writes into an open
+ * transaction; on a checkpoint barrier `prepareCommit` closes it (pre-commit) and returns
+ * committables, which are stored in the checkpoint; when the checkpoint completes the committer
+ * commits them; after a crash the restored committables are committed again (idempotently) and
+ * anything not pre-committed is discarded.
+ * @public
+ */
+export interface TwoPhaseCommittingSink<T, TCommittable> extends Sink<T> {
+  /** Creates the writer of one parallel instance. */
+  createWriter(ctx: SinkWriterContext): TwoPhaseCommittingSinkWriter<T, TCommittable> | Promise<TwoPhaseCommittingSinkWriter<T, TCommittable>>;
+  /** Creates the committer. */
+  createCommitter(ctx: SinkWriterContext): Committer<TCommittable> | Promise<Committer<TCommittable>>;
+  /** Serializes committables into checkpoints. */
+  readonly committableSerde: Serde<TCommittable>;
+}
+
+/**
+ * The writer of a {@link TwoPhaseCommittingSink}.
+ * @public
+ */
+export interface TwoPhaseCommittingSinkWriter<T, TCommittable> extends SinkWriter<T> {
+  /**
+   * Pre-commits everything written so far and starts a new transaction. The cut is taken
+   * synchronously at the call (records written after it belong to the next transaction); the
+   * returned promise may resolve later.
+   */
+  prepareCommit(checkpointId: number): TCommittable[] | Promise<TCommittable[]>;
+}
+
+/** Whether a sink commits in two phases. @public */
+export function isTwoPhaseCommittingSink<T>(sink: Sink<T>): sink is TwoPhaseCommittingSink<T, unknown> {
+  const s = sink as Partial<TwoPhaseCommittingSink<T, unknown>>;
+  return typeof s.createCommitter === 'function' && s.committableSerde !== undefined;
+}
+
+import type { Serde } from './Serde.js';

@@ -13,6 +13,7 @@ import type { JobClient, JobExecutionResult } from './JobClient.js';
 import type { Source, SourceSplit } from './Source.js';
 import { Transformation } from './Transformation.js';
 import { WatermarkStrategy } from './WatermarkStrategy.js';
+import type { CheckpointConfig } from '../checkpoint/CheckpointCoordinator.js';
 
 /**
  * Options of {@link StreamEnvironment.create}.
@@ -33,6 +34,19 @@ export interface StreamEnvironmentOptions {
   readonly batchSize?: number;
   /** Batches an exchange channel may hold before its producer is backpressured (default 4). */
   readonly channelCapacity?: number;
+  /**
+   * Checkpointing: `{ dir, intervalMs, retain, timeoutMs }`. With it on, every stateful operator
+   * needs a `uid`, sinks commit per checkpoint, and a bounded job ends with a final checkpoint.
+   */
+  readonly checkpoint?: CheckpointConfig;
+  /**
+   * Restore from `'latest'` (the newest complete checkpoint in `checkpoint.dir`; a fresh start
+   * when there is none) or from a given `chk-*` directory. Corrupt or partial checkpoints are
+   * refused with a warning and the previous complete one is used.
+   */
+  readonly restore?: 'latest' | string;
+  /** Receives warnings (refused or aborted checkpoints); `console.warn` by default. */
+  readonly warn?: (message: string) => void;
 }
 
 /**
@@ -56,6 +70,10 @@ export class StreamEnvironment {
   readonly autoWatermarkInterval: number;
   /** Keyed state backend. */
   readonly stateBackend: StateBackend;
+  /** Checkpointing settings, if on. */
+  readonly checkpoint: CheckpointConfig | undefined;
+  private readonly restore: 'latest' | string | undefined;
+  private readonly warn: ((message: string) => void) | undefined;
   private readonly batchSize: number;
   private readonly channelCapacity: number;
   private nextId = 0;
@@ -70,6 +88,12 @@ export class StreamEnvironment {
     this.autoWatermarkInterval = options.autoWatermarkInterval ?? 200;
     if (!(this.autoWatermarkInterval >= 0)) throw new RangeError('autoWatermarkInterval must be >= 0');
     this.stateBackend = options.stateBackend ?? new HeapStateBackend();
+    this.checkpoint = options.checkpoint;
+    this.restore = options.restore;
+    this.warn = options.warn;
+    if (this.restore !== undefined && this.checkpoint === undefined) {
+      throw new RangeError("restore needs checkpoint: { dir } to know where checkpoints are (and to keep taking them)");
+    }
     this.batchSize = options.batchSize ?? 1024;
     this.channelCapacity = options.channelCapacity ?? 4;
     if (!(this.batchSize >= 1) || !(this.channelCapacity >= 1)) throw new RangeError('batchSize and channelCapacity must be >= 1');
@@ -153,6 +177,9 @@ export class StreamEnvironment {
       autoWatermarkInterval: this.autoWatermarkInterval,
       batchSize: this.batchSize,
       channelCapacity: this.channelCapacity,
+      ...(this.checkpoint !== undefined ? { checkpoint: this.checkpoint } : {}),
+      ...(this.restore !== undefined ? { restore: this.restore } : {}),
+      ...(this.warn !== undefined ? { warn: this.warn } : {}),
     }).start();
   }
 

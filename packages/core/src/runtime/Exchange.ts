@@ -1,3 +1,4 @@
+import { UserFunctionError } from '../api/errors.js';
 import type { OutputTag } from '../api/OutputTag.js';
 import type { KeySelector, KeyType } from '../api/types.js';
 import { keyGroupFor, subtaskForKeyGroup } from './keygroups.js';
@@ -13,6 +14,8 @@ export const STATUS_IDLE = 2;
 export const STATUS_ACTIVE = 3;
 /** @internal */
 export const END_OF_INPUT = 4;
+/** A checkpoint barrier; the timestamp slot carries the checkpoint id. @internal */
+export const BARRIER = 5;
 
 /**
  * A batch of stream elements in parallel arrays: kinds, values, timestamps. Batches are pooled
@@ -44,6 +47,8 @@ export class ElementBatch {
 export interface ChannelListener {
   onChannelData(): void;
   onChannelCredit(): void;
+  /** The producer's last publish used up the channel's credit: stop producing this step. */
+  onChannelFull?(): void;
 }
 
 /**
@@ -105,6 +110,7 @@ export class LocalChannel {
     if (b.size === 0) return;
     this.queue.push(b);
     this.current = this.pool.pop() ?? new ElementBatch(this.batchSize);
+    if (this.queue.length - this.head >= this.capacityBatches) this.producer?.onChannelFull?.();
     this.consumer?.onChannelData();
   }
 
@@ -140,13 +146,15 @@ export type PartitionerKind = 'forward' | 'rebalance' | 'hash' | 'broadcast';
 export class ExchangeOutput implements Output<unknown> {
   private nextChannel: number;
   private readonly n: number;
+  /** The keyed operator a hash exchange feeds: a throwing key selector is reported as its error. */
+  keyedTarget: { readonly name: string; readonly uid: string } | undefined = undefined;
 
   constructor(
     readonly channels: LocalChannel[],
     private readonly kind: PartitionerKind,
     private readonly keySelector: KeySelector<unknown, KeyType> | undefined,
     private readonly maxParallelism: number,
-    subtaskIndex: number,
+    private readonly subtaskIndex: number,
   ) {
     this.n = channels.length;
     this.nextChannel = subtaskIndex % Math.max(1, this.n);
@@ -171,7 +179,13 @@ export class ExchangeOutput implements Output<unknown> {
           (ch[0] as LocalChannel).writeRecord(value, timestamp);
           return;
         }
-        const key = (this.keySelector as KeySelector<unknown, KeyType>)(value);
+        let key: KeyType;
+        try {
+          key = (this.keySelector as KeySelector<unknown, KeyType>)(value);
+        } catch (e) {
+          const t = this.keyedTarget ?? { name: 'keyBy', uid: 'keyBy' };
+          throw new UserFunctionError(t.name, t.uid, this.subtaskIndex, undefined, false, e);
+        }
         const kg = keyGroupFor(key, this.maxParallelism);
         (ch[subtaskForKeyGroup(kg, this.n, this.maxParallelism)] as LocalChannel).writeRecord(value, timestamp);
         return;
@@ -192,6 +206,15 @@ export class ExchangeOutput implements Output<unknown> {
 
   emitIdle(idle: boolean): void {
     for (let i = 0; i < this.n; i++) (this.channels[i] as LocalChannel).writeControl(idle ? STATUS_IDLE : STATUS_ACTIVE, 0);
+  }
+
+  /** Broadcasts checkpoint barrier `id` to every channel and publishes it at once. */
+  emitBarrier(id: number): void {
+    for (let i = 0; i < this.n; i++) {
+      const c = this.channels[i] as LocalChannel;
+      c.writeControl(BARRIER, id);
+      c.publish();
+    }
   }
 
   endOfInput(): void {

@@ -60,6 +60,12 @@ export class InternalTimerService {
     if (this.processingTimers.delete(time, this.backend.getCurrentKey(), namespace)) this.reschedule();
   }
 
+  /** Re-registers a timer from a checkpoint. */
+  restoreTimer(domain: 'event-time' | 'processing-time', time: number, key: KeyType, keyGroup: number, namespace: Namespace): void {
+    if (domain === 'event-time') this.eventTimers.add(time, key, keyGroup, namespace);
+    else if (this.processingTimers.add(time, key, keyGroup, namespace)) this.reschedule();
+  }
+
   /** Fires every event-time timer with timestamp `<= watermark`, including ones registered while firing. */
   advanceWatermark(watermark: number): void {
     this.currentWatermark = watermark;

@@ -13,6 +13,11 @@ import { OperatorOutput, type Output } from './Output.js';
 import type { OneInputOperator, StreamOperator } from './StreamOperator.js';
 import { StreamTask, type TaskScheduler } from './StreamTask.js';
 import { HeapKeyedStateBackend } from '../state/HeapStateBackend.js';
+import { InvalidPipelineError } from '../api/errors.js';
+import { type CheckpointConfig, CheckpointCoordinator, type CompletedCheckpoint } from '../checkpoint/CheckpointCoordinator.js';
+import { CheckpointStorage, type RestoredCheckpoint } from '../checkpoint/CheckpointStorage.js';
+import type { OperatorSubtaskSnapshot } from '../checkpoint/OperatorSnapshot.js';
+import { decodeSplits } from './operators/SourceOperator.js';
 
 /** Settings of a local execution. @internal */
 export interface ExecutorConfig {
@@ -28,6 +33,12 @@ export interface ExecutorConfig {
    * thread or process boundaries.
    */
   readonly runSubtask?: (chainHeadUid: string, subtask: number) => boolean;
+  /** Checkpointing settings; absent: no checkpoints. */
+  readonly checkpoint?: CheckpointConfig;
+  /** Restore from the latest complete checkpoint in the checkpoint dir, or from a given `chk-*` path. */
+  readonly restore?: 'latest' | string;
+  /** Where warnings go (refused checkpoints, aborted checkpoints). */
+  readonly warn?: (message: string) => void;
 }
 
 interface OperatorRecord {
@@ -59,6 +70,14 @@ export class LocalExecutor implements TaskScheduler, JobClient {
   private status: JobStatus = 'running';
   private readonly startedAt = performance.now();
   private finishedAt: number | undefined;
+  private coordinator: CheckpointCoordinator | undefined;
+  private restored: RestoredCheckpoint | undefined;
+  private readonly attemptId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  private readonly waitingTasks = new Set<StreamTask>();
+  private finalCheckpointStarted = false;
+  private readonly enumeratorSnapshots = new Map<number, OperatorSubtaskSnapshot[]>();
+  private sourceEnumerators: Array<{ vertex: PlanVertex; enumerator: SplitEnumerator<SourceSplit, unknown> }> = [];
+  private stopping = false;
 
   constructor(
     private readonly plan: JobPlan,
@@ -74,13 +93,67 @@ export class LocalExecutor implements TaskScheduler, JobClient {
     this.done.catch(() => {});
   }
 
+  /** Resolves once every task is open and the sources run (or the job failed to start). */
+  private started: Promise<void> = Promise.resolve();
+
   /** Builds, opens and starts every task. Failures reject `done`. */
   start(): this {
-    this.run().catch((e: unknown) => this.fail(e));
+    this.started = this.run().catch((e: unknown) => this.fail(e));
     return this;
   }
 
+  private warn(message: string): void {
+    (this.config.warn ?? ((m: string) => console.warn(`[weir] ${m}`)))(message);
+  }
+
   private async run(): Promise<void> {
+    const cp = this.config.checkpoint;
+    let firstId = 1;
+    if (cp !== undefined) {
+      this.checkUids();
+      const storage = new CheckpointStorage(cp.dir);
+      const existing = await storage.list(false);
+      firstId = (existing[0]?.checkpointId ?? 0) + 1;
+      const restore = this.config.restore;
+      if (restore !== undefined) {
+        this.restored = restore === 'latest' ? await storage.loadLatest((m) => this.warn(m)) : await storage.load(restore);
+        if (this.restored !== undefined) {
+          firstId = Math.max(firstId, this.restored.manifest.checkpointId + 1);
+          this.checkRestoredUids(this.restored);
+        }
+      }
+      this.coordinator = new CheckpointCoordinator(
+        cp,
+        storage,
+        this.config.clock,
+        {
+          numTasks: () => this.tasks.length,
+          injectBarriers: (id) => this.injectBarriers(id),
+          notifyComplete: async (id) => {
+            for (const e of this.sourceEnumerators) {
+              // Enumerators learn of completion too (e.g. to forget finished splits).
+              void e;
+            }
+            await Promise.all(this.tasks.map((t) => t.notifyCheckpointComplete(id)));
+          },
+          notifyAborted: (id) => {
+            this.enumeratorSnapshots.delete(id);
+            for (const t of this.tasks) t.abortCheckpoint(id);
+          },
+          coordinatorSnapshots: (id) => {
+            const snaps = this.enumeratorSnapshots.get(id) ?? [];
+            this.enumeratorSnapshots.delete(id);
+            return snaps;
+          },
+          jobName: this.jobName,
+          maxParallelism: this.plan.maxParallelism,
+          operators: this.plan.vertices.map((v) => ({ uid: v.uid, name: v.t.name, parallelism: v.parallelism })),
+        },
+        firstId,
+        (m) => this.warn(m),
+        (e) => this.fail(e),
+      );
+    }
     await this.build();
     for (const t of this.tasks) {
       if (this.status !== 'running') return;
@@ -98,6 +171,117 @@ export class LocalExecutor implements TaskScheduler, JobClient {
       return;
     }
     for (const t of this.tasks) if (t.isSource) this.schedule(t);
+    this.coordinator?.start();
+  }
+
+  /** With checkpointing, every stateful operator needs an explicit uid to be matched on restore. */
+  private checkUids(): void {
+    const missing = this.plan.vertices.filter((v) => v.t.stateful && v.t.uid === undefined).map((v) => `'${v.t.name}'`);
+    if (missing.length > 0) {
+      throw new InvalidPipelineError(
+        `checkpointing is on, so every stateful operator needs a stable uid to find its state after a restore; add .uid('...') to ${missing.join(', ')}`,
+      );
+    }
+  }
+
+  private checkRestoredUids(restored: RestoredCheckpoint): void {
+    const known = new Set<string>();
+    for (const v of this.plan.vertices) {
+      known.add(v.uid);
+      if (v.t.kind === 'source') known.add(`${v.uid}#enumerator`);
+    }
+    const unknown = [...restored.snapshots.keys()].filter((uid) => !known.has(uid));
+    if (unknown.length > 0) {
+      throw new InvalidPipelineError(
+        `checkpoint ${restored.manifest.checkpointId} (${restored.path}) holds state of operators that are not in this job: ${unknown.join(', ')}; keep their uids or start without restore`,
+      );
+    }
+    if (restored.manifest.maxParallelism !== this.plan.maxParallelism) {
+      throw new InvalidPipelineError(
+        `checkpoint ${restored.manifest.checkpointId} was taken with maxParallelism ${restored.manifest.maxParallelism}; the job has ${this.plan.maxParallelism} (key groups cannot change)`,
+      );
+    }
+  }
+
+  private injectBarriers(id: number): void {
+    // The enumerators' state is cut at the same moment as the barriers enter the sources.
+    const snaps: OperatorSubtaskSnapshot[] = [];
+    for (const { vertex, enumerator } of this.sourceEnumerators) {
+      const source = vertex.t.source as NonNullable<typeof vertex.t.source>;
+      snaps.push({
+        uid: `${vertex.uid}#enumerator`,
+        subtask: 0,
+        parallelism: 1,
+        keyGroupRange: undefined,
+        keyed: undefined,
+        timers: [],
+        operatorState: { enumerator: source.enumeratorStateSerde.serialize(enumerator.snapshotState(id)) },
+      });
+    }
+    this.enumeratorSnapshots.set(id, snaps);
+    for (const t of this.tasks) if (t.isSource) t.triggerCheckpoint(id);
+  }
+
+  acknowledgeCheckpoint(_task: StreamTask, id: number, snapshots: Promise<OperatorSubtaskSnapshot[]>): void {
+    const c = this.coordinator;
+    if (c === undefined) return;
+    snapshots.catch((e: unknown) => c.decline(id, `snapshot failed: ${(e as Error).message ?? String(e)}`));
+    c.acknowledge(id, snapshots);
+  }
+
+  taskWaitingForFinalCheckpoint(task: StreamTask): void {
+    this.waitingTasks.add(task);
+    if (this.waitingTasks.size === this.tasks.length && !this.finalCheckpointStarted) {
+      this.finalCheckpointStarted = true;
+      const c = this.coordinator as CheckpointCoordinator;
+      // Every task processed all its data: the final checkpoint covers (and commits) the end.
+      const attempt = (): void => {
+        c.trigger().then(
+          () => {
+            for (const t of this.tasks) t.terminate();
+          },
+          (e: unknown) => {
+            if (this.status !== 'running') return;
+            this.warn(`final checkpoint failed (${(e as Error).message}); retrying`);
+            attempt();
+          },
+        );
+      };
+      attempt();
+    }
+  }
+
+  /** Triggers a checkpoint now (once the job has started). */
+  async triggerCheckpoint(): Promise<CompletedCheckpoint> {
+    if (this.config.checkpoint === undefined) {
+      throw new Error('checkpointing is not enabled for this job (StreamEnvironment.create({ checkpoint: { dir } }))');
+    }
+    await this.started;
+    const c = this.coordinator;
+    if (c === undefined || this.status !== 'running') throw new Error(`the job is ${this.status}`);
+    return c.trigger();
+  }
+
+  /**
+   * Stops the sources, takes a checkpoint that covers everything emitted so far, commits it,
+   * and stops the job without ending its input (windows and timers stay pending in the state),
+   * so it can be restored later, e.g. after an upgrade.
+   */
+  async stopWithCheckpoint(): Promise<CompletedCheckpoint> {
+    if (this.config.checkpoint === undefined) throw new Error('checkpointing is not enabled for this job');
+    await this.started;
+    const c = this.coordinator;
+    if (c === undefined || this.status !== 'running') throw new Error(`the job is ${this.status}`);
+    this.stopping = true;
+    for (const t of this.tasks) t.sourcePaused = true;
+    const completed = await c.trigger();
+    await this.cancel();
+    return completed;
+  }
+
+  /** The last completed checkpoint, if any. */
+  lastCheckpoint(): CompletedCheckpoint | undefined {
+    return this.coordinator?.latest;
   }
 
   private async build(): Promise<void> {
@@ -148,6 +332,7 @@ export class LocalExecutor implements TaskScheduler, JobClient {
             } else {
               const grid = channelMap.get(e) as LocalChannel[][];
               const x = new ExchangeOutput(grid[s] as LocalChannel[], e.partitioner, e.keySelector, plan.maxParallelism, s);
+              x.keyedTarget = { name: e.target.t.name, uid: e.target.uid };
               exchanges.push(x);
               out = x;
             }
@@ -176,16 +361,27 @@ export class LocalExecutor implements TaskScheduler, JobClient {
               },
               clock: config.clock,
               processingTimeService: task,
+              mailbox: task,
               keyedBackend,
               hasTimestamps: inputHasTimestamps(v),
+              checkpointing: this.config.checkpoint !== undefined,
+              attemptId: this.attemptId,
             },
             output,
           );
+          const restoredSnaps = this.restored?.snapshots.get(v.uid);
+          if (restoredSnaps !== undefined) op.initializeState(restoredSnaps);
           this.records.push({ vertex: v, subtask: s, op, output });
         }
         // The constructor registered the task as producer of channels known then; exchanges
         // were filled afterwards, so register again.
         for (const x of exchanges) for (const c of x.channels) c.producer = task;
+        task.checkpointing = this.config.checkpoint !== undefined;
+        task.identities = chain.vertices.map((v) => ({
+          uid: v.uid,
+          parallelism: v.parallelism,
+          keyGroupRange: v.t.keySelectors !== undefined ? keyGroupRangeFor(s, v.parallelism, plan.maxParallelism) : undefined,
+        }));
         this.tasks.push(task);
       }
     }
@@ -251,9 +447,21 @@ export class LocalExecutor implements TaskScheduler, JobClient {
           return c;
         },
       };
-      const enumerator = source.createEnumerator(ctx);
+      const restoredEnum = this.restored?.snapshots.get(`${v.uid}#enumerator`)?.[0]?.operatorState.enumerator;
+      const enumerator =
+        restoredEnum !== undefined
+          ? source.restoreEnumerator(ctx, source.enumeratorStateSerde.deserialize(restoredEnum))
+          : source.createEnumerator(ctx);
       this.enumerators.push(enumerator);
+      this.sourceEnumerators.push({ vertex: v, enumerator });
       await enumerator.start();
+      // Splits the old readers held at the checkpoint go back to the enumerator, spread over
+      // the new readers (the parallelism may have changed).
+      const old = this.restored?.snapshots.get(v.uid) ?? [];
+      for (const snap of old) {
+        const splits = decodeSplits(snap.operatorState.splits, source);
+        if (splits.length > 0) enumerator.addSplitsBack(splits, snap.subtask % v.parallelism);
+      }
       for (const subtask of readers.keys()) enumerator.addReader(subtask);
     }
   }
@@ -329,6 +537,7 @@ export class LocalExecutor implements TaskScheduler, JobClient {
   }
 
   private async shutdown(how: 'finished' | 'failed' | 'cancelled'): Promise<void> {
+    this.coordinator?.stop();
     for (const p of this.periodic) p.cancel();
     this.queue = [];
     this.queueHead = 0;

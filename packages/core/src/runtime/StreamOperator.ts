@@ -16,8 +16,12 @@ import type {
   ValueStateDescriptor,
 } from '../state/descriptors.js';
 import { HeapKeyedStateBackend } from '../state/HeapStateBackend.js';
-import { type KeyedStateBackend, VOID_NAMESPACE } from '../state/StateBackend.js';
+import { type KeyedStateBackend, type KeyedStateSnapshot, type Namespace, VOID_NAMESPACE } from '../state/StateBackend.js';
+import type { OperatorSubtaskSnapshot } from '../checkpoint/OperatorSnapshot.js';
+import { BinaryReader, BinaryWriter } from '../state/codec.js';
+import type { KeyGroupRange } from './keygroups.js';
 import { InternalTimerService, type ProcessingTimeService, type TimerTarget } from './InternalTimerService.js';
+import type { Mailbox } from './Mailbox.js';
 import type { Output } from './Output.js';
 import type { InternalTimer } from './TimerHeap.js';
 
@@ -29,10 +33,16 @@ export interface OperatorSetup {
   readonly taskInfo: TaskInfo;
   readonly clock: Clock;
   readonly processingTimeService: ProcessingTimeService;
+  /** Runs actions inside the task (asynchronous completions must go through it). */
+  readonly mailbox: Mailbox;
   /** Keyed state of this instance; present exactly for keyed operators. */
   readonly keyedBackend: KeyedStateBackend | undefined;
   /** Whether the records reaching this operator carry event-time timestamps. */
   readonly hasTimestamps: boolean;
+  /** Whether checkpointing is on for the job. */
+  readonly checkpointing?: boolean;
+  /** Unique id of this run of the job (a restore is a new attempt). */
+  readonly attemptId?: string;
 }
 
 /**
@@ -106,6 +116,7 @@ export abstract class StreamOperator<TOut> {
   protected createTimerService(target: TimerTarget): InternalTimerService {
     const t = new InternalTimerService(this.keyedBackend('Timers'), target, this.setupInfo.processingTimeService);
     this.timers = t;
+    this.loadRestoredTimers(t);
     return t;
   }
 
@@ -120,6 +131,116 @@ export abstract class StreamOperator<TOut> {
   /** Pending timers and state entries (for harnesses). */
   numKeyedStateEntries(): number {
     return this.setupInfo.keyedBackend?.numEntries() ?? 0;
+  }
+
+  // ---- checkpointing ----
+
+  /** Timers restored from a checkpoint, loaded when the timer service is created. */
+  private restoredTimers: Array<{ keyGroup: number; data: Uint8Array }> = [];
+  /** Operator-state blobs of every restored instance of this operator (for rescaling). */
+  protected restoredOperatorState: Array<Readonly<Record<string, Uint8Array>>> = [];
+
+  /**
+   * Loads state restored from a checkpoint: the keyed state and timers of the key groups this
+   * instance owns (from every old instance, so the parallelism may differ) and the operator
+   * state of the old instances. Called after `setup`, before `open`.
+   */
+  initializeState(snapshots: readonly OperatorSubtaskSnapshot[]): void {
+    const b = this.setupInfo.keyedBackend;
+    const keyed: KeyedStateSnapshot[] = [];
+    for (const s of snapshots) if (s.keyed !== undefined) keyed.push(s.keyed);
+    if (b !== undefined && keyed.length > 0) b.restore(keyed);
+    if (b !== undefined) {
+      const r = b.keyGroupRange;
+      for (const s of snapshots) for (const t of s.timers) if (t.keyGroup >= r.start && t.keyGroup <= r.end) this.restoredTimers.push(t);
+    }
+    this.restoredOperatorState = snapshots.map((s) => s.operatorState);
+  }
+
+  /**
+   * Takes this instance's snapshot for checkpoint `checkpointId` at the barrier. The cut is
+   * synchronous (later records are not in it); slow parts (file flushes, transaction
+   * pre-commits) may complete asynchronously while processing continues.
+   */
+  snapshotState(checkpointId: number): PendingSnapshot {
+    const b = this.setupInfo.keyedBackend;
+    const keyed: KeyedStateSnapshot | Promise<KeyedStateSnapshot> | undefined =
+      b === undefined ? undefined : b.snapshotAsync !== undefined ? b.snapshotAsync() : b.snapshot();
+    return {
+      keyed,
+      timers: this.timers === undefined ? [] : encodeTimers(this.timers),
+      operatorState: this.snapshotOperatorState(checkpointId),
+    };
+  }
+
+  /** Operator state to checkpoint (override: source splits, sink committables...). */
+  protected snapshotOperatorState(_checkpointId: number): Record<string, Uint8Array | Promise<Uint8Array>> {
+    return {};
+  }
+
+  /** Checkpoint `checkpointId` is complete everywhere: commit what was pre-committed for it. */
+  notifyCheckpointComplete(_checkpointId: number): void | Promise<void> {}
+
+  /** Checkpoint `checkpointId` was aborted. */
+  notifyCheckpointAborted(_checkpointId: number): void {}
+
+  /** Loads restored timers into a newly created timer service. */
+  private loadRestoredTimers(t: InternalTimerService): void {
+    for (const { keyGroup, data } of this.restoredTimers) decodeTimers(t, keyGroup, data);
+    this.restoredTimers = [];
+  }
+}
+
+/**
+ * An operator snapshot whose parts may still be completing.
+ * @internal
+ */
+export interface PendingSnapshot {
+  readonly keyed: KeyedStateSnapshot | Promise<KeyedStateSnapshot> | undefined;
+  readonly timers: ReadonlyArray<{ readonly keyGroup: number; readonly data: Uint8Array }>;
+  readonly operatorState: Record<string, Uint8Array | Promise<Uint8Array>>;
+}
+
+/** Completes a pending snapshot. @internal */
+export async function completeSnapshot(
+  p: PendingSnapshot,
+  info: { uid: string; subtask: number; parallelism: number; keyGroupRange: KeyGroupRange | undefined },
+): Promise<OperatorSubtaskSnapshot> {
+  const operatorState: Record<string, Uint8Array> = {};
+  for (const [k, v] of Object.entries(p.operatorState)) operatorState[k] = await v;
+  return { ...info, keyed: await p.keyed, timers: p.timers, operatorState };
+}
+
+function encodeTimers(t: InternalTimerService): Array<{ keyGroup: number; data: Uint8Array }> {
+  const byGroup = new Map<number, BinaryWriter>();
+  const put = (domain: number, timer: InternalTimer): void => {
+    let w = byGroup.get(timer.keyGroup);
+    if (w === undefined) {
+      w = new BinaryWriter();
+      byGroup.set(timer.keyGroup, w);
+    }
+    w.u8(domain);
+    w.f64(timer.timestamp);
+    w.key(timer.key);
+    w.key(timer.namespace);
+  };
+  for (const timer of t.eventTimers.all()) put(1, timer);
+  for (const timer of t.processingTimers.all()) put(2, timer);
+  return [...byGroup].map(([keyGroup, w]) => {
+    w.u8(0);
+    return { keyGroup, data: w.finish() };
+  });
+}
+
+function decodeTimers(t: InternalTimerService, keyGroup: number, data: Uint8Array): void {
+  const r = new BinaryReader(data);
+  for (;;) {
+    const domain = r.u8();
+    if (domain === 0) return;
+    const ts = r.f64();
+    const key = r.key();
+    const ns = r.key() as Namespace;
+    t.restoreTimer(domain === 1 ? 'event-time' : 'processing-time', ts, key, keyGroup, ns);
   }
 }
 

@@ -2,6 +2,17 @@ import type { InputStatus, ReaderOutput, Source, SourceOutput, SourceReader, Sou
 import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from '../../api/WatermarkStrategy.js';
 import { type Cancellable, MAX_WATERMARK, NO_TIMESTAMP } from '../../api/types.js';
 import { StreamOperator } from '../StreamOperator.js';
+import { BinaryReader, BinaryWriter } from '../../state/codec.js';
+
+/** Decodes the splits a source operator checkpointed. @internal */
+export function decodeSplits(blob: Uint8Array | undefined, source: Source<unknown, SourceSplit, unknown>): SourceSplit[] {
+  if (blob === undefined) return [];
+  const r = new BinaryReader(blob);
+  const n = r.varint();
+  const out: SourceSplit[] = [];
+  for (let i = 0; i < n; i++) out.push(source.splitSerde.deserialize(r.bytes().slice()));
+  return out;
+}
 
 /**
  * One watermark-generating output: the reader as a whole, or one split.
@@ -227,6 +238,24 @@ export class SourceOperator<T> extends StreamOperator<T> implements ReaderOutput
       this.currentWatermark = min;
       this.output.emitWatermark(min);
     }
+  }
+
+  /** The reader's splits with their positions, for the checkpoint. */
+  protected override snapshotOperatorState(checkpointId: number): Record<string, Uint8Array | Promise<Uint8Array>> {
+    const splits = this.reader.snapshotState(checkpointId);
+    const w = new BinaryWriter();
+    w.varint(splits.length);
+    for (const s of splits) w.bytes(this.source.splitSerde.serialize(s));
+    return { splits: w.finish() };
+  }
+
+  /** Splits of the old readers restored from a checkpoint (all of them, for redistribution). */
+  restoredSplits(): Array<{ subtask: number; splits: SourceSplit[] }> {
+    return this.restoredOperatorState.map((st, i) => ({ subtask: i, splits: decodeSplits(st.splits, this.source) }));
+  }
+
+  override notifyCheckpointComplete(checkpointId: number): void | Promise<void> {
+    return this.reader.notifyCheckpointComplete?.(checkpointId);
   }
 
   override async close(): Promise<void> {

@@ -1,0 +1,251 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeSnapshot, encodeSnapshot, type OperatorSubtaskSnapshot } from './OperatorSnapshot.js';
+
+/**
+ * One file of a checkpoint as its manifest records it.
+ * @public
+ */
+export interface CheckpointFileEntry {
+  /** File name inside the checkpoint directory. */
+  readonly file: string;
+  /** Operator uid. */
+  readonly uid: string;
+  /** Subtask index. */
+  readonly subtask: number;
+  /** Size in bytes. */
+  readonly size: number;
+  /** SHA-256 of the contents, hex. */
+  readonly sha256: string;
+}
+
+/**
+ * The manifest of a complete checkpoint, written last and atomically: a checkpoint directory
+ * without a valid manifest, or whose files do not match it, is never restored.
+ * @public
+ */
+export interface CheckpointManifest {
+  /** Format version. */
+  readonly format: 1;
+  /** The job's name. */
+  readonly job: string;
+  /** Checkpoint id (increasing). */
+  readonly checkpointId: number;
+  /** When the checkpoint was triggered (epoch ms, processing time). */
+  readonly timestamp: number;
+  /** Number of key groups of the job. */
+  readonly maxParallelism: number;
+  /** Operators and their parallelism at the checkpoint. */
+  readonly operators: ReadonlyArray<{ readonly uid: string; readonly name: string; readonly parallelism: number }>;
+  /** The state files. */
+  readonly files: readonly CheckpointFileEntry[];
+}
+
+/**
+ * A checkpoint read back from storage.
+ * @public
+ */
+export interface RestoredCheckpoint {
+  /** Its manifest. */
+  readonly manifest: CheckpointManifest;
+  /** The directory. */
+  readonly path: string;
+  /** Decoded snapshots by operator uid. */
+  readonly snapshots: ReadonlyMap<string, readonly OperatorSubtaskSnapshot[]>;
+}
+
+/** Summary of a checkpoint directory (for `weir checkpoints`). @public */
+export interface CheckpointInfo {
+  /** The checkpoint's number. */
+  readonly checkpointId: number;
+  /** The directory. */
+  readonly path: string;
+  /** Whether it has a valid manifest (and, when verified, its files match their checksums). */
+  readonly complete: boolean;
+  /** When it was taken (epoch ms), if known. */
+  readonly timestamp: number | undefined;
+  /** Total size of its files in bytes, as the manifest lists them. */
+  readonly sizeBytes: number;
+  /** The decoded manifest, when it could be read. */
+  readonly manifest: CheckpointManifest | undefined;
+  /** Why the checkpoint cannot be restored, when it cannot. */
+  readonly problem: string | undefined;
+}
+
+const MANIFEST = '_manifest.json';
+const DIR_PREFIX = 'chk-';
+
+function dirName(id: number): string {
+  return `${DIR_PREFIX}${String(id).padStart(8, '0')}`;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function writeDurably(path: string, bytes: Uint8Array | string): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function syncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } catch {
+    // Some file systems do not support fsync on directories; the rename is still atomic.
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Checkpoints in a directory on the local file system: `chk-<id>/` holds one state file per
+ * operator instance and a `_manifest.json` (file names, sizes, SHA-256 checksums) written
+ * last, durably and atomically (temp file, fsync, rename, fsync of the directory).
+ * @public
+ */
+export class CheckpointStorage {
+  /** @param dir - the checkpoint directory (created when missing) */
+  constructor(readonly dir: string) {}
+
+  /** Writes the state files of checkpoint `id`, then its manifest. */
+  async write(
+    meta: Omit<CheckpointManifest, 'files' | 'format'>,
+    snapshots: readonly OperatorSubtaskSnapshot[],
+  ): Promise<{ path: string; sizeBytes: number }> {
+    const path = join(this.dir, dirName(meta.checkpointId));
+    await mkdir(path, { recursive: true });
+    const files: CheckpointFileEntry[] = [];
+    let sizeBytes = 0;
+    await Promise.all(
+      snapshots.map(async (s, i) => {
+        const bytes = encodeSnapshot(s);
+        const file = `${String(i).padStart(4, '0')}-${s.uid.replace(/[^A-Za-z0-9_.-]/g, '_')}-${s.subtask}.state`;
+        await writeDurably(join(path, file), bytes);
+        files[i] = { file, uid: s.uid, subtask: s.subtask, size: bytes.length, sha256: sha256(bytes) };
+        sizeBytes += bytes.length;
+      }),
+    );
+    const manifest: CheckpointManifest = { format: 1, ...meta, files };
+    const tmp = join(path, `${MANIFEST}.tmp`);
+    await writeDurably(tmp, JSON.stringify(manifest, null, 1));
+    await rename(tmp, join(path, MANIFEST));
+    await syncDir(path);
+    return { path, sizeBytes };
+  }
+
+  /** Every checkpoint directory, newest first, checked for completeness. */
+  async list(verify = true): Promise<CheckpointInfo[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const ids = names
+      .filter((n) => n.startsWith(DIR_PREFIX))
+      .map((n) => Number(n.slice(DIR_PREFIX.length)))
+      .filter((n) => Number.isInteger(n))
+      .sort((a, b) => b - a);
+    const out: CheckpointInfo[] = [];
+    for (const id of ids) out.push(await this.inspect(id, verify));
+    return out;
+  }
+
+  private async inspect(id: number, verify: boolean): Promise<CheckpointInfo> {
+    const path = join(this.dir, dirName(id));
+    let manifest: CheckpointManifest | undefined;
+    let problem: string | undefined;
+    let sizeBytes = 0;
+    try {
+      const text = await readFile(join(path, MANIFEST), 'utf8');
+      manifest = JSON.parse(text) as CheckpointManifest;
+      if (manifest.format !== 1 || manifest.checkpointId !== id || !Array.isArray(manifest.files)) {
+        throw new Error('manifest does not describe this checkpoint');
+      }
+      for (const f of manifest.files) {
+        sizeBytes += f.size;
+        if (!verify) continue;
+        const st = await stat(join(path, f.file));
+        if (st.size !== f.size) throw new Error(`${f.file} has ${st.size} bytes, manifest says ${f.size}`);
+        const bytes = await readFile(join(path, f.file));
+        if (sha256(bytes) !== f.sha256) throw new Error(`${f.file} does not match its checksum`);
+      }
+    } catch (e) {
+      problem = manifest === undefined ? `no valid manifest (${(e as Error).message})` : (e as Error).message;
+    }
+    return {
+      checkpointId: id,
+      path,
+      complete: problem === undefined,
+      timestamp: manifest?.timestamp,
+      sizeBytes,
+      manifest,
+      problem,
+    };
+  }
+
+  /**
+   * Loads the newest checkpoint that is complete and intact. Each refused newer one is reported
+   * through `warn` with the reason, and the previous complete one is used.
+   */
+  async loadLatest(warn: (message: string) => void): Promise<RestoredCheckpoint | undefined> {
+    for (const info of await this.list(true)) {
+      if (!info.complete) {
+        warn(`checkpoint ${info.checkpointId} at ${info.path} is refused: ${info.problem}`);
+        continue;
+      }
+      try {
+        return await this.load(info.path);
+      } catch (e) {
+        warn(`checkpoint ${info.checkpointId} at ${info.path} is refused: ${(e as Error).message}`);
+      }
+    }
+    return undefined;
+  }
+
+  /** Loads and verifies the checkpoint at `path` (a `chk-*` directory); throws when it is not intact. */
+  async load(path: string): Promise<RestoredCheckpoint> {
+    const manifest = JSON.parse(await readFile(join(path, MANIFEST), 'utf8')) as CheckpointManifest;
+    if (manifest.format !== 1 || !Array.isArray(manifest.files)) throw new Error('unsupported checkpoint manifest');
+    const snapshots = new Map<string, OperatorSubtaskSnapshot[]>();
+    for (const f of manifest.files) {
+      const bytes = await readFile(join(path, f.file));
+      if (bytes.length !== f.size || sha256(bytes) !== f.sha256) throw new Error(`${f.file} does not match the manifest`);
+      const snap = decodeSnapshot(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      if (snap.uid !== f.uid || snap.subtask !== f.subtask) throw new Error(`${f.file} holds the wrong operator`);
+      const list = snapshots.get(snap.uid) ?? [];
+      list.push(snap);
+      snapshots.set(snap.uid, list);
+    }
+    return { manifest, path, snapshots };
+  }
+
+  /** Keeps the newest `retain` complete checkpoints; deletes older ones and stale partial ones. */
+  async prune(retain: number): Promise<void> {
+    const all = await this.list(false);
+    let kept = 0;
+    for (const info of all) {
+      const keep = info.complete && kept < retain;
+      if (keep) {
+        kept++;
+        continue;
+      }
+      // A partial checkpoint newer than the newest complete one may still be being written.
+      if (!info.complete && kept === 0) continue;
+      await rm(info.path, { recursive: true, force: true });
+    }
+  }
+
+  /** Writes raw bytes (tests use it to corrupt files). @internal */
+  static async overwrite(path: string, bytes: Uint8Array): Promise<void> {
+    await writeFile(path, bytes);
+  }
+}

@@ -1,2 +1,6 @@
-/** Runs every benchmark in sequence (filled in by the benchmark modules). */
-console.log('no benchmarks yet');
+/** Runs every benchmark in sequence. Arguments (e.g. `--quick`, `--records N`) are passed on. */
+import { main as corePipeline } from './core-pipeline.js';
+import { main as windows } from './windows.js';
+
+await corePipeline(process.argv.slice(2));
+await windows(process.argv.slice(2));

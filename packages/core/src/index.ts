@@ -94,6 +94,12 @@ export {
   ValueStateDescriptor,
 } from './state/descriptors.js';
 export { HeapStateBackend } from './state/HeapStateBackend.js';
+export {
+  LevelKeyedStateBackend,
+  LevelStateBackend,
+  type LevelStateBackendOptions,
+  type LevelStateStats,
+} from './state/LevelStateBackend.js';
 export type {
   InternalAggregatingState,
   InternalKvState,
@@ -117,6 +123,37 @@ export {
   subtaskForKeyGroup,
 } from './runtime/keygroups.js';
 export { WindowedStream } from './api/WindowedStream.js';
+export {
+  type AsyncFunction,
+  type AsyncLookup,
+  type AsyncOptions,
+  type AsyncRetryOptions,
+  AsyncDataStream,
+  AsyncTimeoutError,
+} from './api/AsyncDataStream.js';
+export { BroadcastConnectedStreams, BroadcastStream, KeyedBroadcastConnectedStreams } from './api/BroadcastStream.js';
+export type {
+  BroadcastBaseContext,
+  BroadcastContext,
+  BroadcastProcessFunction,
+  BroadcastReadOnlyContext,
+  KeyedBroadcastContext,
+  KeyedBroadcastOnTimerContext,
+  KeyedBroadcastProcessFunction,
+  KeyedBroadcastReadOnlyContext,
+} from './api/BroadcastProcessFunction.js';
+export type { AnyMapStateDescriptor, BroadcastState, ReadOnlyBroadcastState } from './state/BroadcastState.js';
+export { IntervalJoin, IntervalJoined } from './api/IntervalJoin.js';
+export { JoinedStreams, JoinEqualTo, JoinWhere, WindowedJoin } from './api/JoinedStreams.js';
+export { CoGroupedStreams, CoGroupEqualTo, CoGroupWhere, WindowedCoGroup } from './api/CoGroupedStreams.js';
+export type {
+  CoGroupFunction,
+  FlatJoinFunction,
+  JoinFunction,
+  ProcessJoinContext,
+  ProcessJoinFunction,
+  TaggedUnion,
+} from './api/joinFunctions.js';
 export { GlobalWindow, TimeWindow, Window } from './api/windowing/Window.js';
 export {
   isSliceAssigner,
@@ -140,3 +177,21 @@ export type {
   WindowFunction,
   WindowResultFunction,
 } from './api/windowing/functions.js';
+export {
+  type CheckpointConfig,
+  type CompletedCheckpoint,
+} from './checkpoint/CheckpointCoordinator.js';
+export {
+  type CheckpointFileEntry,
+  type CheckpointInfo,
+  type CheckpointManifest,
+  CheckpointStorage,
+  type RestoredCheckpoint,
+} from './checkpoint/CheckpointStorage.js';
+export type { OperatorSubtaskSnapshot } from './checkpoint/OperatorSnapshot.js';
+export {
+  type Committer,
+  isTwoPhaseCommittingSink,
+  type TwoPhaseCommittingSink,
+  type TwoPhaseCommittingSinkWriter,
+} from './api/Sink.js';

@@ -19,3 +19,33 @@ export { ContinuousEventTimeTrigger } from './windowing/triggers/ContinuousEvent
 export { PurgingTrigger } from './windowing/triggers/PurgingTrigger.js';
 export { CountEvictor } from './windowing/evictors/CountEvictor.js';
 export { TimeEvictor } from './windowing/evictors/TimeEvictor.js';
+export { TemporalJoin, temporalJoin } from './joins/temporalJoin.js';
+export type {
+  TemporalJoinContext,
+  TemporalJoinFunction,
+  TemporalJoinMode,
+  TemporalJoinOptions,
+  TemporalMatch,
+} from './joins/types.js';
+export { count } from './aggregates/count.js';
+export { sum } from './aggregates/sum.js';
+export { min } from './aggregates/min.js';
+export { max } from './aggregates/max.js';
+export { avg, type AvgAccumulator } from './aggregates/avg.js';
+export { first } from './aggregates/first.js';
+export { last } from './aggregates/last.js';
+export { topN, type TopNAccumulator, type TopNEntry } from './aggregates/topN.js';
+export { distinctCount, type DistinctCountAccumulator } from './aggregates/distinctCount.js';
+export {
+  approxDistinctCount,
+  type ApproxDistinctCountOptions,
+  type HyperLogLogAccumulator,
+} from './aggregates/approxDistinctCount.js';
+export {
+  approxQuantiles,
+  type ApproxQuantilesOptions,
+  type QuantileSummary,
+  type TDigestAccumulator,
+} from './aggregates/approxQuantiles.js';
+export type { ExtremumAccumulator, OrderedValueAccumulator, SumAccumulator } from './aggregates/types.js';
+export { Deduplicate, type DeduplicateCounts, type DeduplicateOptions, deduplicate } from './dedup/Deduplicate.js';

@@ -24,10 +24,12 @@ export class SystemClock implements Clock {
   /** The shared instance. */
   static readonly INSTANCE: SystemClock = new SystemClock();
 
+  /** `Date.now()`. */
   now(): number {
     return Date.now();
   }
 
+  /** Runs `callback` with `setTimeout` once `time` is reached. */
   schedule(time: number, callback: () => void): Cancellable {
     const handle = setTimeout(callback, Math.max(0, time - Date.now()));
     return { cancel: () => clearTimeout(handle) };
@@ -63,10 +65,12 @@ export class ManualClock implements Clock {
     this.time = start;
   }
 
+  /** The time set last (by the constructor, `advance` or `setTime`). */
   now(): number {
     return this.time;
   }
 
+  /** Runs `callback` during the `advance`/`setTime` call that reaches `time`. */
   schedule(time: number, callback: () => void): Cancellable {
     const entry: ManualEntry = { time, seq: this.seq++, callback, cancelled: false };
     this.entries.push(entry);

@@ -28,6 +28,11 @@ import { type OperatorFactory, Transformation, type TransformationKind } from '.
 import type { KeyField, KeySelector, KeyType, WidenedKey } from './types.js';
 import type { WatermarkStrategy } from './WatermarkStrategy.js';
 import { WindowedStream } from './WindowedStream.js';
+import { BroadcastConnectedStreams, BroadcastStream, KeyedBroadcastConnectedStreams } from './BroadcastStream.js';
+import type { AnyMapStateDescriptor } from '../state/BroadcastState.js';
+import { CoGroupedStreams } from './CoGroupedStreams.js';
+import { IntervalJoin } from './IntervalJoin.js';
+import { JoinedStreams } from './JoinedStreams.js';
 import type { Window } from './windowing/Window.js';
 import type { WindowAssigner } from './windowing/WindowAssigner.js';
 
@@ -140,9 +145,18 @@ export class DataStream<T> {
   }
 
   /** Sends every record to every parallel instance of the next operator. */
-  broadcast(): DataStream<T> {
+  broadcast(): DataStream<T>;
+  /**
+   * Makes this a broadcast stream with broadcast state: connect a stream to it
+   * (`events.connect(rules.broadcast(rulesDesc))`) and every parallel instance of the
+   * connected operator receives every element and keeps the states named by `descriptors`.
+   * @param descriptors - the broadcast states (map states) of the connected operator
+   */
+  broadcast(...descriptors: [AnyMapStateDescriptor, ...AnyMapStateDescriptor[]]): BroadcastStream<T>;
+  broadcast(...descriptors: AnyMapStateDescriptor[]): DataStream<T> | BroadcastStream<T> {
     const t = newTransformation(this.environment, 'partition', 'Broadcast', [this.transformation]);
     t.partitioner = 'broadcast';
+    if (descriptors.length > 0) return new BroadcastStream<T>(this.environment, t, descriptors);
     return new DataStream<T>(this.environment, t);
   }
 
@@ -163,8 +177,37 @@ export class DataStream<T> {
    * Connects two streams, possibly of different types, for a {@link CoProcessFunction}.
    * Connect two keyed streams (`a.keyBy(..).connect(b.keyBy(..))`) for shared keyed state.
    */
-  connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2> {
+  connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2>;
+  /**
+   * Connects with a broadcast stream (`rules.broadcast(desc)`) for a
+   * {@link BroadcastProcessFunction} with broadcast state.
+   */
+  connect<T2>(other: BroadcastStream<T2>): BroadcastConnectedStreams<T, T2>;
+  connect<T2>(other: DataStream<T2> | BroadcastStream<T2>): ConnectedStreams<T, T2> | BroadcastConnectedStreams<T, T2> {
+    if (other instanceof BroadcastStream) return new BroadcastConnectedStreams<T, T2>(this, other);
     return new ConnectedStreams<T, T2>(this.environment, this, other);
+  }
+
+  /**
+   * Starts a window join with `other` (an inner join of the elements that share a key and a
+   * window): continue with `where`, `equalTo`, `window` and `apply`.
+   * @example
+   * ```ts
+   * clicks.join(views).where((c) => c.user).equalTo((v) => v.user)
+   *   .window(TumblingEventTimeWindows.of(60_000))
+   *   .apply((click, view) => ({ click, view }));
+   * ```
+   */
+  join<T2>(other: DataStream<T2>): JoinedStreams<T, T2> {
+    return new JoinedStreams<T, T2>(this, other);
+  }
+
+  /**
+   * Starts a window co-group with `other`: per key and window, a function receives the
+   * elements of both sides. Continue with `where`, `equalTo`, `window` and `apply`.
+   */
+  coGroup<T2>(other: DataStream<T2>): CoGroupedStreams<T, T2> {
+    return new CoGroupedStreams<T, T2>(this, other);
   }
 
   /**
@@ -315,14 +358,39 @@ export class KeyedStream<K extends KeyType, T> extends DataStream<T> {
   }
 
   /**
+   * Starts an interval join with another keyed stream of the same key type: each element `a`
+   * of this stream joins the elements `b` of `other` with the same key and
+   * `a.ts + lower <= b.ts <= a.ts + upper`. Continue with `between(lower, upper)` and `process`.
+   * @example
+   * ```ts
+   * orders.keyBy((o) => o.id)
+   *   .intervalJoin(payments.keyBy((p) => p.orderId))
+   *   .between(0, 3_600_000)
+   *   .process<Paid>({ processElement: (o, p, _ctx, out) => out.collect({ order: o.id, paidAt: p.ts }) });
+   * ```
+   */
+  intervalJoin<T2>(other: KeyedStream<K, T2>): IntervalJoin<K, T, T2> {
+    if (!(other instanceof KeyedStream)) throw new InvalidPipelineError('intervalJoin needs a keyed stream: call keyBy(...) on the other input');
+    return new IntervalJoin<K, T, T2>(this, other);
+  }
+
+  /**
    * Connects with another keyed stream of the same key type: shared keyed state and timers.
    * Connecting to a stream keyed by another key type does not compile.
    */
   override connect<T2>(other: KeyedStream<K, T2>): KeyedConnectedStreams<K, T, T2>;
+  /**
+   * Connects with a broadcast stream (`rules.broadcast(desc)`) for a
+   * {@link KeyedBroadcastProcessFunction}: keyed state and timers plus broadcast state.
+   */
+  override connect<T2>(other: BroadcastStream<T2>): KeyedBroadcastConnectedStreams<K, T, T2>;
   // `keySelector?: never` keeps keyed streams of another key type out of this overload: at run
   // time any keyed `other` yields KeyedConnectedStreams, so typing it ConnectedStreams would lie.
   override connect<T2>(other: DataStream<T2> & { readonly keySelector?: never }): ConnectedStreams<T, T2>;
-  override connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2> | KeyedConnectedStreams<K, T, T2> {
+  override connect<T2>(
+    other: DataStream<T2> | BroadcastStream<T2>,
+  ): ConnectedStreams<T, T2> | KeyedConnectedStreams<K, T, T2> | KeyedBroadcastConnectedStreams<K, T, T2> {
+    if (other instanceof BroadcastStream) return new KeyedBroadcastConnectedStreams<K, T, T2>(this, other);
     if (other instanceof KeyedStream) {
       return new KeyedConnectedStreams<K, T, T2>(this.environment, this, other as KeyedStream<K, T2>);
     }

@@ -136,10 +136,12 @@ export class BoundedOutOfOrdernessGenerator<T> implements WatermarkGenerator<T> 
     this.maxTimestamp = Number.NEGATIVE_INFINITY;
   }
 
+  /** Tracks the largest timestamp seen. */
   onEvent(_event: T, timestamp: number): void {
     if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
   }
 
+  /** Emits max timestamp − bound − 1, once a timestamp has been seen. */
   onPeriodicEmit(output: WatermarkOutput): void {
     if (this.maxTimestamp !== Number.NEGATIVE_INFINITY) output.emitWatermark(this.maxTimestamp - this.bound - 1);
   }

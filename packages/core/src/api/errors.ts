@@ -5,6 +5,7 @@
  * @public
  */
 export class InvalidPipelineError extends Error {
+  /** Always `'InvalidPipelineError'`. */
   override readonly name = 'InvalidPipelineError';
 }
 
@@ -15,6 +16,7 @@ export class InvalidPipelineError extends Error {
  * @public
  */
 export class UserFunctionError extends Error {
+  /** Always `'UserFunctionError'`. */
   override readonly name = 'UserFunctionError';
 
   /**
@@ -45,6 +47,7 @@ export class UserFunctionError extends Error {
  * @public
  */
 export class JobCancelledError extends Error {
+  /** Always `'JobCancelledError'`. */
   override readonly name = 'JobCancelledError';
 }
 

@@ -189,16 +189,25 @@ export interface OnTimerContext<K> extends KeyedProcessContext<K> {
 /**
  * A function over a keyed stream with keyed state and timers (Flink's `KeyedProcessFunction`).
  *
+ * Each parallel instance runs its own copy of the object (`Object.create(fn)`), so assign
+ * per-instance fields (state handles) in `open`. Classes are the idiomatic form: in an object
+ * literal `this` is typed as this interface, which has no room for your fields.
+ *
  * @example
  * ```ts
- * const countWithTimeout: KeyedProcessFunction<string, Ev, string> = {
- *   open(ctx) { this.count = ctx.getState(new ValueStateDescriptor<number>('count')); },
- *   processElement(e, ctx, out) {
+ * class CountWithTimeout implements KeyedProcessFunction<string, Ev, string> {
+ *   private count!: ValueState<number>;
+ *   open(ctx: RuntimeContext): void {
+ *     this.count = ctx.getState(new ValueStateDescriptor<number>('count'));
+ *   }
+ *   processElement(e: Ev, ctx: KeyedProcessContext<string>): void {
  *     this.count.update((this.count.value() ?? 0) + 1);
- *     ctx.timerService().registerEventTimeTimer(ctx.timestamp()! + 60_000);
- *   },
- *   onTimer(ts, ctx, out) { out.collect(`${ctx.getCurrentKey()}: ${this.count.value()}`); },
- * };
+ *     ctx.timerService().registerEventTimeTimer(e.ts + 60_000);
+ *   }
+ *   onTimer(ts: number, ctx: OnTimerContext<string>, out: Collector<string>): void {
+ *     out.collect(`${ctx.getCurrentKey()}: ${this.count.value()}`);
+ *   }
+ * }
  * ```
  * @public
  */

@@ -9,6 +9,7 @@ export class CollectSink<T> implements Sink<T> {
   /** The collected records. */
   readonly values: T[] = [];
 
+  /** A writer that appends to {@link CollectSink.values}. */
   createWriter(): SinkWriter<T> {
     const values = this.values;
     return {

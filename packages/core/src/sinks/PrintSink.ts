@@ -15,6 +15,7 @@ export class PrintSink<T> implements Sink<T> {
     private readonly write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
   ) {}
 
+  /** A writer that prints each record (strings as they are, other values as JSON). */
   createWriter(ctx: SinkWriterContext): SinkWriter<T> {
     const parallel = ctx.taskInfo.parallelism > 1;
     const head = `${this.prefix}${this.prefix && parallel ? ':' : ''}${parallel ? `${ctx.taskInfo.subtaskIndex + 1}` : ''}`;

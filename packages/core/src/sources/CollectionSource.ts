@@ -22,10 +22,15 @@ const RESOLVED = Promise.resolve();
  * @public
  */
 export class CollectionSource<T> implements Source<T, CollectionSplit<T>, Array<CollectionSplit<T>>> {
+  /** A collection ends. */
   readonly boundedness = 'bounded' as const;
+  /** Watermarks follow every record, so bounded runs are deterministic. */
   readonly emitsWatermarkPerRecord = true;
+  /** One reader: the records keep their order. */
   readonly maxParallelism = 1;
+  /** Checkpoints a split as its position only (the items are the source's own). */
   readonly splitSerde: Serde<CollectionSplit<T>>;
+  /** Checkpoints the unassigned splits as positions. */
   readonly enumeratorStateSerde: Serde<Array<CollectionSplit<T>>>;
 
   /** @param items - the records, emitted in order */
@@ -42,10 +47,12 @@ export class CollectionSource<T> implements Source<T, CollectionSplit<T>, Array<
     };
   }
 
+  /** One split holding every item. */
   createEnumerator(ctx: SplitEnumeratorContext<CollectionSplit<T>>): StaticSplitEnumerator<CollectionSplit<T>> {
     return new StaticSplitEnumerator(ctx, [{ splitId: 'collection', items: this.items, position: 0 }]);
   }
 
+  /** The enumerator with the splits not yet assigned at the checkpoint. */
   restoreEnumerator(
     ctx: SplitEnumeratorContext<CollectionSplit<T>>,
     checkpoint: Array<CollectionSplit<T>>,
@@ -53,6 +60,7 @@ export class CollectionSource<T> implements Source<T, CollectionSplit<T>, Array<
     return new StaticSplitEnumerator(ctx, checkpoint);
   }
 
+  /** A reader that emits its split's items from the split's position. */
   createReader(): SourceReader<T, CollectionSplit<T>> {
     return new CollectionReader<T>();
   }

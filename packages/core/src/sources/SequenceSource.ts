@@ -21,9 +21,13 @@ const RESOLVED = Promise.resolve();
  * @public
  */
 export class SequenceSource implements Source<number, SequenceSplit, SequenceSplit[]> {
+  /** A sequence ends. */
   readonly boundedness = 'bounded' as const;
+  /** Watermarks follow every record, so bounded runs are deterministic. */
   readonly emitsWatermarkPerRecord = true;
+  /** Splits are checkpointed as JSON `{ splitId, next, end }`. */
   readonly splitSerde: Serde<SequenceSplit> = jsonSerde<SequenceSplit>();
+  /** The unassigned splits, as JSON. */
   readonly enumeratorStateSerde: Serde<SequenceSplit[]> = jsonSerde<SequenceSplit[]>();
 
   /**
@@ -38,6 +42,7 @@ export class SequenceSource implements Source<number, SequenceSplit, SequenceSpl
     if (end < start) throw new RangeError(`sequence end ${end} is before start ${start}`);
   }
 
+  /** One contiguous range per reader. */
   createEnumerator(ctx: SplitEnumeratorContext<SequenceSplit>): StaticSplitEnumerator<SequenceSplit> {
     const n = ctx.parallelism;
     const total = this.end - this.start + 1;
@@ -50,10 +55,12 @@ export class SequenceSource implements Source<number, SequenceSplit, SequenceSpl
     return new StaticSplitEnumerator(ctx, splits);
   }
 
+  /** The enumerator with the splits not yet assigned at the checkpoint. */
   restoreEnumerator(ctx: SplitEnumeratorContext<SequenceSplit>, checkpoint: SequenceSplit[]): StaticSplitEnumerator<SequenceSplit> {
     return new StaticSplitEnumerator(ctx, checkpoint);
   }
 
+  /** A reader that counts through its splits from their positions. */
   createReader(): SourceReader<number, SequenceSplit> {
     return new SequenceReader();
   }

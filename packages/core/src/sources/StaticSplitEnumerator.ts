@@ -17,11 +17,15 @@ export class StaticSplitEnumerator<TSplit extends SourceSplit> implements SplitE
     splits: readonly TSplit[],
   ) {
     this.pending = Array.from({ length: ctx.parallelism }, () => []);
-    splits.forEach((s, i) => (this.pending[i % ctx.parallelism] as TSplit[]).push(s));
+    splits.forEach((s, i) => {
+      (this.pending[i % ctx.parallelism] as TSplit[]).push(s);
+    });
   }
 
+  /** Nothing to discover: the splits are known. */
   start(): void {}
 
+  /** Assigns the reader its splits, then tells it there are no more. */
   addReader(subtask: number): void {
     const splits = this.pending[subtask] ?? [];
     this.pending[subtask] = [];
@@ -29,13 +33,16 @@ export class StaticSplitEnumerator<TSplit extends SourceSplit> implements SplitE
     this.ctx.signalNoMoreSplits(subtask);
   }
 
+  /** Keeps splits returned by a failed reader for its replacement. */
   addSplitsBack(splits: readonly TSplit[], subtask: number): void {
     (this.pending[subtask % this.ctx.parallelism] as TSplit[]).push(...splits);
   }
 
+  /** The splits not yet assigned. */
   snapshotState(): TSplit[] {
     return this.pending.flat();
   }
 
+  /** Nothing to release. */
   close(): void {}
 }

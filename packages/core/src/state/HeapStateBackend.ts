@@ -30,8 +30,10 @@ import {
  * @public
  */
 export class HeapStateBackend implements StateBackend {
+  /** `'heap'`, as recorded in snapshots. */
   readonly name = 'heap';
 
+  /** Creates the in-memory keyed state of one operator instance. */
   createKeyedStateBackend(options: KeyedStateBackendOptions): KeyedStateBackend {
     return new HeapKeyedStateBackend(options.keyGroupRange, options.maxParallelism, options.clock);
   }
@@ -43,80 +45,111 @@ interface TtlEntry {
   t: number;
 }
 
-/** key group → namespace → key → stored value. */
+/**
+ * The entries of one state. Plain keyed state ({@link VOID_NAMESPACE}, the per-record hot path)
+ * lives in one Map per state over all owned key groups: a lookup touches one hash table whose
+ * header stays in cache, instead of one of `maxParallelism` tables. Other namespaces (windows)
+ * are kept per key group → namespace → key. Key groups of void entries are recomputed from the
+ * key when a snapshot needs them (a key's group is a function of the key).
+ */
 class StateTable {
-  readonly groups: Array<Map<Namespace, Map<KeyType, unknown>> | undefined>;
-  /**
-   * key group → key → stored value of {@link VOID_NAMESPACE}: the very Map objects that
-   * `groups[i].get(VOID_NAMESPACE)` holds, so plain keyed state (the hot path) takes one Map
-   * lookup instead of two. Kept in step by `put` and `remove`.
-   */
-  private readonly voidMaps: Array<Map<KeyType, unknown> | undefined>;
+  /** Non-void namespaces: key group → namespace → key → stored value. */
+  private readonly nsGroups: Array<Map<Namespace, Map<KeyType, unknown>> | undefined>;
+  /** {@link VOID_NAMESPACE}: key → stored value, for every owned key group. */
+  private readonly voidMap = new Map<KeyType, unknown>();
   private readonly start: number;
+  private readonly end: number;
 
   constructor(
     private readonly range: KeyGroupRange,
     private readonly maxParallelism: number,
   ) {
-    this.groups = new Array(Math.max(0, range.end - range.start + 1)).fill(undefined);
-    this.voidMaps = new Array(this.groups.length).fill(undefined);
+    this.nsGroups = new Array(Math.max(0, range.end - range.start + 1)).fill(undefined);
     this.start = range.start;
+    this.end = range.end;
+  }
+
+  /**
+   * key group index (from the range start) → namespace → key → stored value: a view built on
+   * each call, O(entries), for snapshots and key listings; never for the per-record path.
+   * Within a key group, void-namespace entries come first, in insertion order.
+   */
+  get groups(): ReadonlyArray<ReadonlyMap<Namespace, ReadonlyMap<KeyType, unknown>> | undefined> {
+    const view: Array<Map<Namespace, ReadonlyMap<KeyType, unknown>> | undefined> = new Array(this.nsGroups.length).fill(undefined);
+    if (this.voidMap.size > 0) {
+      for (const [key, stored] of this.voidMap) {
+        const idx = keyGroupFor(key, this.maxParallelism) - this.start;
+        let g = view[idx];
+        if (g === undefined) view[idx] = g = new Map();
+        let m = g.get(VOID_NAMESPACE) as Map<KeyType, unknown> | undefined;
+        if (m === undefined) g.set(VOID_NAMESPACE, (m = new Map()));
+        m.set(key, stored);
+      }
+    }
+    this.nsGroups.forEach((ng, idx) => {
+      if (ng === undefined) return;
+      let g = view[idx];
+      if (g === undefined) view[idx] = g = new Map();
+      for (const [ns, m] of ng) g.set(ns, m);
+    });
+    return view;
   }
 
   get(kg: number, ns: Namespace, key: KeyType): unknown {
     if (ns === VOID_NAMESPACE) {
-      const vm = this.voidMaps[kg - this.start];
-      return vm === undefined ? undefined : vm.get(key);
+      // `key | 0` tells the JIT the key is an int32, so it inlines V8's integer-keyed lookup
+      // instead of calling the generic one (same entry: Map keys compare by SameValueZero).
+      return this.voidMap.get(key);
     }
-    const g = this.groups[kg - this.range.start];
+    const g = this.nsGroups[kg - this.start];
     if (g === undefined) return undefined;
     const m = g.get(ns);
     return m === undefined ? undefined : m.get(key);
   }
 
   put(kg: number, ns: Namespace, key: KeyType, value: unknown): void {
-    const idx = kg - this.start;
-    if (ns === VOID_NAMESPACE) {
-      const vm = this.voidMaps[idx];
-      if (vm !== undefined) {
-        vm.set(key, value);
-        return;
-      }
+    if (kg < this.start || kg > this.end) {
+      throw new RangeError(
+        `key ${String(key)} (key group ${kg}) is outside this subtask's key groups ${this.range.start}..${this.range.end} of ${this.maxParallelism}`,
+      );
     }
-    let g = this.groups[idx];
+    if (ns === VOID_NAMESPACE) {
+      this.voidMap.set(key, value);
+      return;
+    }
+    const idx = kg - this.start;
+    let g = this.nsGroups[idx];
     if (g === undefined) {
-      if (idx < 0 || kg > this.range.end) {
-        throw new RangeError(
-          `key ${String(key)} (key group ${kg}) is outside this subtask's key groups ${this.range.start}..${this.range.end} of ${this.maxParallelism}`,
-        );
-      }
       g = new Map();
-      this.groups[idx] = g;
+      this.nsGroups[idx] = g;
     }
     let m = g.get(ns);
     if (m === undefined) {
       m = new Map();
       g.set(ns, m);
-      if (ns === VOID_NAMESPACE) this.voidMaps[idx] = m;
     }
     m.set(key, value);
   }
 
   remove(kg: number, ns: Namespace, key: KeyType): void {
-    const g = this.groups[kg - this.range.start];
+    if (ns === VOID_NAMESPACE) {
+      this.voidMap.delete(key);
+      return;
+    }
+    const g = this.nsGroups[kg - this.start];
     if (g === undefined) return;
     const m = g.get(ns);
     if (m === undefined) return;
     if (m.delete(key) && m.size === 0) {
       g.delete(ns);
-      if (ns === VOID_NAMESPACE) this.voidMaps[kg - this.start] = undefined;
-      if (g.size === 0) this.groups[kg - this.range.start] = undefined;
+      if (g.size === 0) this.nsGroups[kg - this.start] = undefined;
     }
   }
 
   count(namespace?: Namespace): number {
-    let n = 0;
-    for (const g of this.groups) {
+    let n = namespace === undefined || namespace === VOID_NAMESPACE ? this.voidMap.size : 0;
+    if (namespace === VOID_NAMESPACE) return n;
+    for (const g of this.nsGroups) {
       if (g === undefined) continue;
       if (namespace === undefined) for (const m of g.values()) n += m.size;
       else n += g.get(namespace)?.size ?? 0;

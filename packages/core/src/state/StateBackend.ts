@@ -110,6 +110,11 @@ export interface KeyedStateBackend {
   keys(stateName: string, namespace: Namespace): KeyType[];
   /** Serializes all state, per key group. */
   snapshot(): KeyedStateSnapshot;
+  /**
+   * Serializes all state asynchronously (backends whose data lives off-heap); when present the
+   * runtime prefers it. The cut must still be taken synchronously at the call.
+   */
+  snapshotAsync?(): Promise<KeyedStateSnapshot>;
   /** Loads the key groups this instance owns from one or more snapshots. */
   restore(snapshots: readonly KeyedStateSnapshot[]): void;
   /** Releases resources. */

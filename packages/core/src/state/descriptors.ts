@@ -62,6 +62,7 @@ export interface StateDescriptorOptions<T> {
  * @public
  */
 export class ValueStateDescriptor<T> extends StateDescriptor<T> {
+  /** `'value'`. */
   readonly kind = 'value' as const;
   /** @param name - state name, unique within the operator */
   constructor(name: string, options: StateDescriptorOptions<T> = {}) {
@@ -74,6 +75,7 @@ export class ValueStateDescriptor<T> extends StateDescriptor<T> {
  * @public
  */
 export class ListStateDescriptor<T> extends StateDescriptor<T> {
+  /** `'list'`. */
   readonly kind = 'list' as const;
   /** @param name - state name, unique within the operator */
   constructor(name: string, options: StateDescriptorOptions<T> = {}) {
@@ -86,6 +88,7 @@ export class ListStateDescriptor<T> extends StateDescriptor<T> {
  * @public
  */
 export class MapStateDescriptor<UK extends KeyType, UV> extends StateDescriptor<UV> {
+  /** `'map'`. */
   readonly kind = 'map' as const;
   /** Serde for the map's keys. */
   readonly keySerde: Serde<UK>;
@@ -101,6 +104,7 @@ export class MapStateDescriptor<UK extends KeyType, UV> extends StateDescriptor<
  * @public
  */
 export class ReducingStateDescriptor<T> extends StateDescriptor<T> {
+  /** `'reducing'`. */
   readonly kind = 'reducing' as const;
   /**
    * @param name - state name, unique within the operator
@@ -121,6 +125,7 @@ export class ReducingStateDescriptor<T> extends StateDescriptor<T> {
  * @public
  */
 export class AggregatingStateDescriptor<TIn, TAcc, TOut> extends StateDescriptor<TAcc> {
+  /** `'aggregating'`. */
   readonly kind = 'aggregating' as const;
   /**
    * @param name - state name, unique within the operator

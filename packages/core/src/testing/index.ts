@@ -52,7 +52,9 @@ export interface HarnessOptions {
 
 /** One output record with its timestamp (`null` when it has none). @public */
 export interface HarnessRecord<T> {
+  /** The emitted value. */
   readonly value: T;
+  /** Its timestamp, or `null` when it has none (processing-time timers, untimed input). */
   readonly timestamp: number | null;
 }
 
@@ -67,6 +69,8 @@ export class OperatorHarness<TIn, TOut> {
   private backend: KeyedStateBackend | undefined;
   private opened = false;
   private restored: KeyedStateSnapshot[] = [];
+  private mailFailed = false;
+  private mailFailure: unknown = undefined;
 
   /**
    * @param operator - a runtime operator (from `forProcessFunction` and friends, or an
@@ -130,6 +134,18 @@ export class OperatorHarness<TIn, TOut> {
         taskInfo: { operatorName: name, operatorUid: name, subtaskIndex, parallelism, maxParallelism },
         clock,
         processingTimeService: pts,
+        // The harness is the task: mails (async completions) run at once, outside any record.
+        mailbox: {
+          execute: (action: () => void): void => {
+            if (this.mailFailed) return;
+            try {
+              action();
+            } catch (e) {
+              this.mailFailed = true;
+              this.mailFailure = e;
+            }
+          },
+        },
         keyedBackend: this.backend,
         hasTimestamps: o.hasTimestamps ?? true,
       },
@@ -142,6 +158,15 @@ export class OperatorHarness<TIn, TOut> {
 
   private check(): void {
     if (!this.opened) throw new Error('call open() first');
+    if (this.mailFailed) throw this.mailFailure;
+  }
+
+  /**
+   * What a mailbox action (an asynchronous completion) threw, or `undefined`: the error that
+   * would have failed the job. Every later harness call rethrows it.
+   */
+  mailboxFailure(): unknown {
+    return this.mailFailure;
   }
 
   /** Pushes a record; `timestamp` omitted means none. */
@@ -255,3 +280,5 @@ export class OperatorHarness<TIn, TOut> {
 }
 
 export { TriggerTestHarness } from './TriggerTestHarness.js';
+
+export { TwoInputOperatorHarness } from './TwoInputOperatorHarness.js';

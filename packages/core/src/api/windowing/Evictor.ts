@@ -5,7 +5,9 @@ import type { Window } from './Window.js';
  * @public
  */
 export interface TimestampedValue<T> {
+  /** The element. */
   readonly value: T;
+  /** The timestamp the element arrived with. */
   readonly timestamp: number;
 }
 

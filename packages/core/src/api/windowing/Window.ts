@@ -29,6 +29,7 @@ export class TimeWindow extends Window {
     super();
   }
 
+  /** `'start:end'`: the state namespace of this window. */
   get id(): string {
     let id = this.cachedId;
     if (id === undefined) {
@@ -73,6 +74,7 @@ export class TimeWindow extends Window {
     return timestamp - (r < 0 ? r + size : r);
   }
 
+  /** `TimeWindow{start=…, end=…}`. */
   override toString(): string {
     return `TimeWindow{start=${this.start}, end=${this.end}}`;
   }
@@ -86,12 +88,14 @@ export class TimeWindow extends Window {
 export class GlobalWindow extends Window {
   /** The instance. */
   static readonly INSTANCE: GlobalWindow = new GlobalWindow();
+  /** `'global'`. */
   override readonly id = 'global';
 
   private constructor() {
     super();
   }
 
+  /** +∞: the global window never ends by time. */
   maxTimestamp(): number {
     return Number.POSITIVE_INFINITY;
   }

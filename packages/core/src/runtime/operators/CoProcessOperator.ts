@@ -41,7 +41,7 @@ export abstract class TwoInputStreamOperator<TIn1, TIn2, TOut>
     const wasIdle = this.valve.isIdle;
     const w = this.valve.inputWatermark(i, watermark);
     if (wasIdle !== this.valve.isIdle) this.processIdle(this.valve.isIdle);
-    if (w === w) this.processWatermark(w);
+    if (!Number.isNaN(w)) this.processWatermark(w);
   }
 
   processIdle1(idle: boolean): void {
@@ -55,7 +55,7 @@ export abstract class TwoInputStreamOperator<TIn1, TIn2, TOut>
   private status(i: number, idle: boolean): void {
     const before = this.valve.isIdle;
     const w = this.valve.inputStatus(i, idle);
-    if (w === w) this.processWatermark(w);
+    if (!Number.isNaN(w)) this.processWatermark(w);
     if (before !== this.valve.isIdle) this.processIdle(this.valve.isIdle);
   }
 }

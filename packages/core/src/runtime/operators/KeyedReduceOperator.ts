@@ -26,8 +26,15 @@ export class KeyedReduceOperator<K extends KeyType, T> extends StreamOperator<T>
 
   processElement(value: T, timestamp: number): void {
     let result: T;
+    let key: K;
     try {
-      this.backend.setCurrentKey(this.keySelector(value));
+      key = this.keySelector(value);
+    } catch (e) {
+      // No key yet: do not report the previous record's key.
+      throw this.userError(e, false);
+    }
+    try {
+      this.backend.setCurrentKey(key);
       const current = this.state.value();
       result = current === undefined ? value : this.fn(current, value);
     } catch (e) {

@@ -1,0 +1,349 @@
+/**
+ * Window throughput: event-time windows through the public API, as a user writes them:
+ *
+ *   fromSequence → map to events → assignTimestampsAndWatermarks → keyBy → window → aggregate
+ *   (count, with a window result function) → counting sink
+ *
+ * Cases (each in its own child process unless `--in-process`):
+ *   tumbling  TumblingEventTimeWindows.of(10 s)          (slicing operator: one pane per window)
+ *   sliding   SlidingEventTimeWindows.of(10 s, 2 s)      (slicing operator: 2 s panes, 5 per window)
+ *   session   EventTimeSessionWindows.withGap(3 s)       (generic window operator, merging windows)
+ *
+ * Workload: `--keys` keys (default 100,000), drawn by a multiplicative hash of the sequence
+ * number, so each key's events are spread at random; event time advances by 1 ms every
+ * `--per-ms` events (default 100, i.e. 100,000 events per second of event time), in order. A key
+ * then gets about 10 events per 10 s tumbling window, 2 per 2 s pane, and sessions (gap 3 s,
+ * mean inter-arrival 1 s) of about 20 events. The watermark bound is 1 s. `fromSequence` runs
+ * its watermark generator after every record (deterministic event time); it advances every
+ * `--per-ms` records.
+ *
+ * Every case: one warm-up run, then `--reps` measured runs (default 3); the median is reported,
+ * in source events per wall-clock second and per CPU-second. The sink checks the sum of the
+ * counts: N for tumbling and sessions, 5·N for sliding (every event is in 5 windows).
+ *
+ * Usage:
+ *   node dist/windows.js [--records N] [--keys 100000] [--per-ms 100] [--reps 3] [--quick]
+ *                        [--window tumbling|sliding|session]... [--in-process] [--profile DIR] [--json]
+ * Environment: WEIR_BENCH_RECORDS, WEIR_BENCH_KEYS, WEIR_BENCH_REPS, WEIR_BENCH_QUICK=1.
+ * `--profile DIR` runs each child with `node --cpu-prof --cpu-prof-dir=DIR`.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  type AggregateFunction,
+  type DataStream,
+  type Sink,
+  type SinkWriter,
+  StreamEnvironment,
+  type TimeWindow,
+  WatermarkStrategy,
+} from '@weir/core';
+import { EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows } from '@weir/operators';
+
+// ---------------------------------------------------------------------------------------------
+// The workload.
+
+/** The event the map produces. */
+interface Event {
+  readonly key: number;
+  readonly ts: number;
+}
+
+/** What the window result function emits. */
+interface WindowCount {
+  readonly key: number;
+  readonly end: number;
+  readonly count: number;
+}
+
+const T0 = Date.UTC(2026, 3, 6, 16, 0, 0);
+
+/** map: sequence number → event. Keys by a multiplicative hash; time advances 1 ms per `perMs`. */
+function makeToEvent(keys: number, perMs: number): (n: number) => Event {
+  return (n: number): Event => ({ key: (Math.imul(n, 0x9e3779b1) >>> 0) % keys, ts: T0 + Math.floor(n / perMs) });
+}
+
+/** Counts elements: a number accumulator. */
+const countAgg: AggregateFunction<Event, number, number> = {
+  createAccumulator: () => 0,
+  add: (_e, acc) => acc + 1,
+  getResult: (acc) => acc,
+  merge: (a, b) => a + b,
+};
+
+const toCount = (key: number, w: TimeWindow, count: number): WindowCount => ({ key, end: w.end, count });
+
+/** What a run produced, to check that every run did the same work. */
+interface Checksum {
+  /** Windows emitted. */
+  readonly windows: number;
+  /** Sum of the counts. */
+  readonly sum: number;
+}
+
+class CountingWriter implements SinkWriter<WindowCount> {
+  windows = 0;
+  sum = 0;
+  write(value: WindowCount): void {
+    this.windows++;
+    this.sum += value.count;
+  }
+}
+
+/** A sink that counts windows and sums their counts. */
+class CountingSink implements Sink<WindowCount> {
+  private readonly writers: CountingWriter[] = [];
+  createWriter(): SinkWriter<WindowCount> {
+    const w = new CountingWriter();
+    this.writers.push(w);
+    return w;
+  }
+  checksum(): Checksum {
+    let windows = 0;
+    let sum = 0;
+    for (const w of this.writers) {
+      windows += w.windows;
+      sum += w.sum;
+    }
+    return { windows, sum };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cases.
+
+type CaseName = 'tumbling' | 'sliding' | 'session';
+const CASES: readonly CaseName[] = ['tumbling', 'sliding', 'session'];
+
+const DESCRIPTIONS: Record<CaseName, string> = {
+  tumbling: 'TumblingEventTimeWindows.of(10 s) → aggregate(count)',
+  sliding: 'SlidingEventTimeWindows.of(10 s, 2 s) → aggregate(count)',
+  session: 'EventTimeSessionWindows.withGap(3 s) → aggregate(count)',
+};
+
+/** Events per second the goals ask for, on one core. */
+const GOALS: Record<CaseName, number> = { tumbling: 2e6, sliding: 1e6, session: 1e6 };
+
+/** Each event is counted in this many windows. */
+const WINDOWS_PER_EVENT: Record<CaseName, number> = { tumbling: 1, sliding: 5, session: 1 };
+
+async function runCase(name: CaseName, records: number, keys: number, perMs: number): Promise<Checksum> {
+  const env = StreamEnvironment.create({ parallelism: 1 });
+  const sink = new CountingSink();
+  const keyed = env
+    .fromSequence(0, records - 1)
+    .map(makeToEvent(keys, perMs))
+    .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Event>(1_000).withTimestampAssigner((e) => e.ts))
+    .keyBy((e) => e.key);
+  let counts: DataStream<WindowCount>;
+  switch (name) {
+    case 'tumbling':
+      counts = keyed.window(TumblingEventTimeWindows.of<Event>(10_000)).aggregate(countAgg, toCount);
+      break;
+    case 'sliding':
+      counts = keyed.window(SlidingEventTimeWindows.of<Event>(10_000, 2_000)).aggregate(countAgg, toCount);
+      break;
+    case 'session':
+      counts = keyed.window(EventTimeSessionWindows.withGap<Event>(3_000)).aggregate(countAgg, toCount);
+      break;
+  }
+  counts.sinkTo(sink);
+  await env.execute(`windows ${name}`);
+  return sink.checksum();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurement.
+
+interface Options {
+  records: number;
+  keys: number;
+  perMs: number;
+  reps: number;
+  quick: boolean;
+  cases: CaseName[];
+  inProcess: boolean;
+  profile: string | undefined;
+  json: boolean;
+}
+
+/**
+ * The measured figures of one case.
+ * @public
+ */
+export interface WindowCaseResult {
+  /** The case: `tumbling`, `sliding` or `session`. */
+  readonly name: CaseName;
+  /** Source events per run. */
+  readonly records: number;
+  /** Distinct keys. */
+  readonly keys: number;
+  /** Measured runs (after one warm-up). */
+  readonly reps: number;
+  /** Median source events per wall-clock second. */
+  readonly eventsPerSec: number;
+  /** Median source events per CPU-second (user + system, so GC and helper threads count). */
+  readonly eventsPerCpuSec: number;
+  /** Median wall time of one run, ms. */
+  readonly wallMs: number;
+  /** Every measured run: [wall ms, cpu ms]. */
+  readonly runs: ReadonlyArray<readonly [number, number]>;
+  /** Windows emitted and the sum of their counts (the same in every run). */
+  readonly checksum: Checksum;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function measure(name: CaseName, o: Options): Promise<WindowCaseResult> {
+  // Warm-up: a full run, so the JIT has seen every call site with its real types.
+  const checksum = await runCase(name, o.records, o.keys, o.perMs);
+  if (checksum.sum !== o.records * WINDOWS_PER_EVENT[name]) {
+    throw new Error(`${name}: counts sum to ${checksum.sum}, expected ${o.records * WINDOWS_PER_EVENT[name]}`);
+  }
+  const runs: Array<[number, number]> = [];
+  for (let r = 0; r < o.reps; r++) {
+    gc?.();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const c = await runCase(name, o.records, o.keys, o.perMs);
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    runs.push([wall, (cpu.user + cpu.system) / 1000]);
+    if (c.windows !== checksum.windows || c.sum !== checksum.sum) {
+      throw new Error(`${name}: run ${r} produced ${JSON.stringify(c)}, warm-up ${JSON.stringify(checksum)}`);
+    }
+  }
+  return {
+    name,
+    records: o.records,
+    keys: o.keys,
+    reps: o.reps,
+    eventsPerSec: median(runs.map((r) => o.records / (r[0] / 1000))),
+    eventsPerCpuSec: median(runs.map((r) => o.records / (r[1] / 1000))),
+    wallMs: median(runs.map((r) => r[0])),
+    runs,
+    checksum,
+  };
+}
+
+/** Runs one case in a fresh Node process (clean JIT feedback and heap per case). */
+function measureInChild(name: CaseName, o: Options): Promise<WindowCaseResult> {
+  const file = fileURLToPath(import.meta.url);
+  const args = ['--child', '--window', name, '--records', String(o.records), '--keys', String(o.keys), '--per-ms', String(o.perMs), '--reps', String(o.reps)];
+  const execArgv = [...process.execArgv];
+  if (!execArgv.includes('--expose-gc')) execArgv.push('--expose-gc');
+  if (o.profile !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${o.profile}`, `--cpu-prof-name=windows-${name}.cpuprofile`);
+  return new Promise((resolve, reject) => {
+    const child = fork(file, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let result: WindowCaseResult | undefined;
+    child.on('message', (m) => {
+      result = m as WindowCaseResult;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0 && result !== undefined) resolve(result);
+      else reject(new Error(`window benchmark ${name} exited with code ${code}`));
+    });
+  });
+}
+
+function parseOptions(argv: readonly string[]): Options & { child: boolean } {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      records: { type: 'string' },
+      keys: { type: 'string' },
+      'per-ms': { type: 'string' },
+      reps: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      window: { type: 'string', multiple: true },
+      'in-process': { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      child: { type: 'boolean', default: false },
+    },
+    // run-all passes every benchmark the same arguments.
+    strict: false,
+    allowPositionals: true,
+  });
+  const env = process.env;
+  const quick = values.quick === true || env.WEIR_BENCH_QUICK === '1';
+  const num = (v: unknown, e: string | undefined, dflt: number, what: string): number => {
+    const raw = typeof v === 'string' ? v : e;
+    if (raw === undefined || raw === '') return dflt;
+    const n = Number(raw.replace(/_/g, ''));
+    if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`--${what} must be a positive integer, got ${raw}`);
+    return n;
+  };
+  const cases = (Array.isArray(values.window) ? values.window : []) as string[];
+  for (const c of cases) if (!CASES.includes(c as CaseName)) throw new RangeError(`unknown window case ${c}; one of ${CASES.join(', ')}`);
+  return {
+    records: num(values.records, env.WEIR_BENCH_RECORDS, quick ? 500_000 : 3_000_000, 'records'),
+    keys: num(values.keys, env.WEIR_BENCH_KEYS, 100_000, 'keys'),
+    perMs: num(values['per-ms'], undefined, 100, 'per-ms'),
+    reps: num(values.reps, env.WEIR_BENCH_REPS, 3, 'reps'),
+    quick,
+    cases: cases.length > 0 ? (cases as CaseName[]) : [...CASES],
+    inProcess: values['in-process'] === true,
+    profile: typeof values.profile === 'string' ? values.profile : undefined,
+    json: values.json === true,
+    child: values.child === true,
+  };
+}
+
+const fmt = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`);
+
+function report(results: readonly WindowCaseResult[], o: Options): void {
+  console.log(
+    `\nwindows: ${o.records.toLocaleString('en-US')} events, ${o.keys.toLocaleString('en-US')} keys, ` +
+      `${(o.perMs * 1000).toLocaleString('en-US')} events per second of event time, parallelism 1, ` +
+      `median of ${o.reps} runs after a warm-up (Node ${process.version})`,
+  );
+  const rows = results.map((r) => [
+    r.name,
+    `${fmt(r.eventsPerSec)}/s`,
+    `${fmt(r.eventsPerCpuSec)}/cpu-s`,
+    `${r.wallMs.toFixed(0)} ms`,
+    r.checksum.windows.toLocaleString('en-US'),
+    `${fmt(GOALS[r.name])}/s ${r.eventsPerSec >= GOALS[r.name] ? 'met' : 'MISSED'}`,
+    DESCRIPTIONS[r.name],
+  ]);
+  const head = ['case', 'events/s (wall)', 'events/CPU-s', 'wall', 'windows', 'goal', 'what'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
+  console.log(line(head));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const r of rows) console.log(line(r));
+}
+
+/**
+ * Runs the window benchmarks with command-line style arguments; returns the figures.
+ * @experimental
+ */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<WindowCaseResult[]> {
+  const o = parseOptions(argv);
+  if (o.child) {
+    const r = await measure(o.cases[0] as CaseName, o);
+    (process.send as (m: unknown) => void)(r);
+    return [r];
+  }
+  const results: WindowCaseResult[] = [];
+  for (const name of o.cases) results.push(o.inProcess ? await measure(name, o) : await measureInChild(name, o));
+  report(results, o);
+  if (o.json) console.log(JSON.stringify({ benchmark: 'windows', options: o, results }, null, 2));
+  return results;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

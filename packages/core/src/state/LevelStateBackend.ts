@@ -1,0 +1,2100 @@
+/**
+ * Keyed state in LevelDB (classic-level), for state larger than memory.
+ *
+ * Layout. Every stored row has a binary key
+ * `[key group u16 BE][state id u16 BE][key][namespace][suffix]` where key and namespace use the
+ * tagged encoding of {@link BinaryWriter.key} (prefix-free), so one key group is one contiguous
+ * key range (restore, rescaling and incremental snapshots work per range), and the rows of one
+ * (state, key, namespace) are contiguous too:
+ *
+ * - value / reducing / aggregating: one row `P` (no suffix) holding the entry exactly as the
+ *   heap backend encodes it in snapshots (`[f64 ttl-time] bytes(serde(v))`).
+ * - list: a head row `P` holding the number of chunks, and chunk rows `P 0x01 u32BE(i)` each
+ *   holding up to `listChunkSize` encoded elements. Appending touches one chunk, so a long list
+ *   (window contents) does not get rewritten per element.
+ * - map: an index row `P` holding the user keys (so `entries()`, `keys()` and `isEmpty()` work
+ *   synchronously without an iterator), and one row `P 0x01 keySerde(userKey)` per element.
+ *   `get`/`put` of an element touch one element row (plus the index when a user key is added
+ *   or removed). The trade-off: the index of a map is read and rewritten as a whole, so maps
+ *   with very many user keys per (key, namespace) pay O(map size) per added key on flush.
+ *
+ * Access path. State access is synchronous: reads look in the write buffer (dirty rows), then
+ * the rows of the batch being written, then a bounded two-generation LRU of decoded rows, then
+ * `db.getSync`. Writes go to the write buffer only; once it holds `writeBufferSize` rows they
+ * are encoded into one `db.batch()` that LevelDB writes in the background while processing
+ * goes on. Entry counts (`numEntries`) stay exact without reading on blind writes: the existence
+ * of a row that was never read is resolved with `hasMany` before its batch is written.
+ *
+ * Snapshots. `snapshotAsync()` takes a LevelDB snapshot and encodes the write buffer at the
+ * call (both synchronous, so the result is consistent at that point) and then reads the
+ * LevelDB snapshot asynchronously while processing continues. Only key groups written since
+ * the previous snapshot are read again; the others reuse the previous snapshot's bytes (the
+ * very same `Uint8Array`s), and every `consolidateEvery`-th snapshot is full. The format is
+ * the heap backend's, so either backend restores the other's snapshots at any parallelism.
+ * The synchronous `snapshot()` and `keys()` read LevelDB through a helper thread (classic-level
+ * has no synchronous iterators) while the calling thread waits.
+ * @packageDocumentation
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { ClassicLevel } from 'classic-level';
+import type { Clock } from '../api/Clock.js';
+import type { KeyType } from '../api/types.js';
+import { type KeyGroupRange, keyGroupFor } from '../runtime/keygroups.js';
+import type {
+  AggregatingStateDescriptor,
+  ListStateDescriptor,
+  MapStateDescriptor,
+  ReducingStateDescriptor,
+  StateDescriptor,
+  ValueStateDescriptor,
+} from './descriptors.js';
+import {
+  type InternalAggregatingState,
+  type InternalListState,
+  type InternalMapState,
+  type InternalReducingState,
+  type InternalValueState,
+  type KeyedStateBackend,
+  type KeyedStateBackendOptions,
+  type KeyedStateSnapshot,
+  type Namespace,
+  type StateBackend,
+  VOID_NAMESPACE,
+} from './StateBackend.js';
+
+/**
+ * Options of {@link LevelStateBackend}.
+ * @public
+ */
+export interface LevelStateBackendOptions {
+  /**
+   * Directory under which every operator instance gets its own LevelDB directory
+   * (`<uid>-<subtask>-<random>`, deleted on dispose). Default: `<os tmpdir>/weir-state`.
+   */
+  readonly dir?: string;
+  /** Decoded rows kept in the read cache (an approximate LRU). Default 100 000. */
+  readonly cacheSize?: number;
+  /** Dirty rows buffered before they are written as one batch. Default 20 000. */
+  readonly writeBufferSize?: number;
+  /**
+   * Every `consolidateEvery`-th `snapshotAsync()` reads every key group again instead of
+   * reusing the bytes of unchanged key groups (this also drops TTL-expired entries there).
+   * `1` makes every snapshot full. Default 10.
+   */
+  readonly consolidateEvery?: number;
+  /** Elements per stored chunk of a list state. Default 64. */
+  readonly listChunkSize?: number;
+  /** LevelDB block cache in bytes. Default 32 MiB. */
+  readonly blockCacheBytes?: number;
+  /** LevelDB memtable size in bytes. Default 16 MiB. */
+  readonly memtableBytes?: number;
+}
+
+/**
+ * Keeps keyed state in LevelDB (classic-level) so that it can be larger than memory. Each
+ * operator instance gets its own database directory, deleted when the instance is disposed.
+ * classic-level is loaded only when the first instance is created.
+ *
+ * @example
+ * ```ts
+ * const env = StreamEnvironment.create({ stateBackend: new LevelStateBackend({ dir: '/var/lib/weir' }) });
+ * ```
+ * @public
+ */
+export class LevelStateBackend implements StateBackend {
+  readonly name = 'level';
+  private readonly options: LevelStateBackendOptions;
+
+  /** @param options - where and how to store state */
+  constructor(options: LevelStateBackendOptions = {}) {
+    const check = (what: string, v: number | undefined, min: number): void => {
+      if (v !== undefined && !(Number.isInteger(v) && v >= min)) {
+        throw new RangeError(`LevelStateBackend: ${what} must be an integer >= ${min}, got ${v}`);
+      }
+    };
+    check('cacheSize', options.cacheSize, 0);
+    check('writeBufferSize', options.writeBufferSize, 1);
+    check('consolidateEvery', options.consolidateEvery, 1);
+    check('listChunkSize', options.listChunkSize, 1);
+    this.options = options;
+  }
+
+  async createKeyedStateBackend(options: KeyedStateBackendOptions): Promise<LevelKeyedStateBackend> {
+    const { ClassicLevel } = await import('classic-level');
+    const root = this.options.dir ?? join(tmpdir(), 'weir-state');
+    const safeUid = options.operatorUid.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80);
+    const location = join(root, `${safeUid}-${options.subtaskIndex}-${randomBytes(6).toString('hex')}`);
+    await mkdir(root, { recursive: true });
+    const db = new ClassicLevel<Buffer, Buffer>(location, {
+      keyEncoding: 'buffer',
+      valueEncoding: 'buffer',
+      createIfMissing: true,
+      errorIfExists: true,
+      multithreading: true,
+      cacheSize: this.options.blockCacheBytes ?? 32 * 1024 * 1024,
+      writeBufferSize: this.options.memtableBytes ?? 16 * 1024 * 1024,
+    });
+    await db.open();
+    return new LevelKeyedStateBackend(db, location, options, this.options);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding helpers
+
+/** A deleted row in the write buffer. */
+const TOMB: unique symbol = Symbol('tombstone');
+/** A row known to be absent, in the read cache. */
+const ABSENT: unique symbol = Symbol('absent');
+/** A stored `undefined` map value (no TTL), which a `Map.get` miss cannot tell apart. */
+const UNDEF: unique symbol = Symbol('undefined');
+
+/** Encoded row bytes not decoded yet (restored state). */
+class RawBytes {
+  constructor(readonly bytes: Buffer) {}
+}
+
+/** A TTL-wrapped stored value, as in the heap backend: `t` is the last refreshing access. */
+interface TtlEntry {
+  v: unknown;
+  t: number;
+}
+
+interface Codec {
+  encode(v: unknown): Buffer;
+  decode(b: Buffer): unknown;
+}
+
+const scratch = new DataView(new ArrayBuffer(8));
+
+function varintLen(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    len++;
+  }
+  return len;
+}
+
+function writeVarint(buf: Buffer, pos: number, n: number): number {
+  while (n >= 0x80) {
+    buf[pos++] = (n % 0x80) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  buf[pos++] = n;
+  return pos;
+}
+
+function varintStr(n: number): string {
+  let s = '';
+  while (n >= 0x80) {
+    s += String.fromCharCode((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  return s + String.fromCharCode(n);
+}
+
+/** Position after the last {@link readVarint}. */
+let rpos = 0;
+
+function readVarint(b: Uint8Array, pos: number): number {
+  let result = 0;
+  let mul = 1;
+  for (;;) {
+    const x = b[pos++];
+    if (x === undefined) throw new RangeError('truncated LevelDB state row');
+    result += (x & 0x7f) * mul;
+    if (x < 0x80) break;
+    mul *= 0x80;
+  }
+  rpos = pos;
+  return result;
+}
+
+/**
+ * Encodes a key or namespace as a binary (latin1) string, byte for byte what
+ * `BinaryWriter.key` writes: tag, then UTF-8 with a varint length, f64 LE, or nothing.
+ */
+function encodeKey(k: KeyType): string {
+  switch (typeof k) {
+    case 'string': {
+      const n = k.length;
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        if (k.charCodeAt(i) > 0x7f) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) return (n < 0x80 ? `\x00${String.fromCharCode(n)}` : `\x00${varintStr(n)}`) + k;
+      const b = Buffer.from(k, 'utf8');
+      return `\x00${varintStr(b.length)}${b.toString('latin1')}`;
+    }
+    case 'number': {
+      // Map keys use SameValueZero: -0 is 0.
+      scratch.setFloat64(0, k === 0 ? 0 : k, true);
+      return String.fromCharCode(
+        1,
+        scratch.getUint8(0),
+        scratch.getUint8(1),
+        scratch.getUint8(2),
+        scratch.getUint8(3),
+        scratch.getUint8(4),
+        scratch.getUint8(5),
+        scratch.getUint8(6),
+        scratch.getUint8(7),
+      );
+    }
+    case 'boolean':
+      return k ? '\x03' : '\x02';
+    case 'bigint': {
+      const s = k.toString();
+      return `\x04${varintStr(s.length)}${s}`;
+    }
+    default:
+      throw new TypeError(`Unsupported key type ${typeof k}: keys must be string, number, bigint or boolean`);
+  }
+}
+
+/** Offset just past the encoded key starting at `pos`. */
+function skipKey(b: Uint8Array, pos: number): number {
+  const tag = b[pos];
+  switch (tag) {
+    case 0:
+    case 4: {
+      const n = readVarint(b, pos + 1);
+      return rpos + n;
+    }
+    case 1:
+      return pos + 9;
+    case 2:
+    case 3:
+      return pos + 1;
+    default:
+      throw new RangeError(`malformed key tag ${tag} in LevelDB state row`);
+  }
+}
+
+/** Decodes the key starting at `pos`. */
+function decodeKey(b: Buffer, pos: number): KeyType {
+  const tag = b[pos];
+  switch (tag) {
+    case 0: {
+      const n = readVarint(b, pos + 1);
+      return b.toString('utf8', rpos, rpos + n);
+    }
+    case 1:
+      return b.readDoubleLE(pos + 1);
+    case 2:
+      return false;
+    case 3:
+      return true;
+    case 4: {
+      const n = readVarint(b, pos + 1);
+      return BigInt(b.toString('latin1', rpos, rpos + n));
+    }
+    default:
+      throw new RangeError(`malformed key tag ${tag} in LevelDB state row`);
+  }
+}
+
+function kgStr(kg: number): string {
+  return String.fromCharCode(kg >>> 8, kg & 0xff);
+}
+
+function kgPrefix(kg: number): Buffer {
+  const b = Buffer.allocUnsafe(2);
+  b.writeUInt16BE(kg, 0);
+  return b;
+}
+
+function chunkSuffix(i: number): string {
+  return String.fromCharCode(1, (i >>> 24) & 0xff, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff);
+}
+
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
+/** Encodes one element the way the heap backend writes it in snapshots. */
+function encodeLeaf(serde: StateDescriptor<unknown>['serde'], ttl: boolean, stored: unknown): Buffer {
+  const v = ttl ? (stored as TtlEntry).v : stored === UNDEF ? undefined : stored;
+  const payload = serde.serialize(v);
+  const len = payload.length;
+  const head = (ttl ? 8 : 0) + varintLen(len);
+  const out = Buffer.allocUnsafe(head + len);
+  let pos = 0;
+  if (ttl) {
+    out.writeDoubleLE((stored as TtlEntry).t, 0);
+    pos = 8;
+  }
+  pos = writeVarint(out, pos, len);
+  out.set(payload, pos);
+  return out;
+}
+
+/** Decodes the element at `pos`; leaves the end in {@link rpos}. */
+function decodeLeaf(serde: StateDescriptor<unknown>['serde'], ttl: boolean, b: Buffer, pos: number): unknown {
+  let t = 0;
+  if (ttl) {
+    t = b.readDoubleLE(pos);
+    pos += 8;
+  }
+  const len = readVarint(b, pos);
+  const start = rpos;
+  const end = start + len;
+  if (end > b.length) throw new RangeError('truncated LevelDB state row');
+  const v = serde.deserialize(b.subarray(start, end));
+  rpos = end;
+  return ttl ? ({ v, t } satisfies TtlEntry) : v;
+}
+
+/** Offset just past the element at `pos` (no decoding). */
+function skipLeaf(b: Uint8Array, pos: number, ttl: boolean): number {
+  const len = readVarint(b, ttl ? pos + 8 : pos);
+  return rpos + len;
+}
+
+/** A growable byte buffer (snapshot encoding). */
+class ByteSink {
+  buf = Buffer.allocUnsafe(1024);
+  len = 0;
+
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = v;
+  }
+
+  varint(v: number): void {
+    this.ensure(10);
+    this.len = writeVarint(this.buf, this.len, v);
+  }
+
+  raw(b: Uint8Array, start = 0, end = b.length): void {
+    const n = end - start;
+    this.ensure(n);
+    this.buf.set(b.subarray(start, end), this.len);
+    this.len += n;
+  }
+
+  finish(): Uint8Array {
+    return new Uint8Array(this.buf.subarray(0, this.len));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The read cache
+
+/**
+ * An approximate LRU of decoded rows: two generations of at most `cap / 2` rows; a hit in the
+ * old generation is promoted, and when the young one fills up the old one is dropped. Costs a
+ * Map lookup or two per access instead of an LRU list's relinking.
+ */
+class RowCache {
+  private young = new Map<string, unknown>();
+  private old = new Map<string, unknown>();
+  private readonly half: number;
+
+  constructor(cap: number) {
+    this.half = Math.max(1, Math.floor(cap / 2));
+  }
+
+  get(k: string): unknown {
+    let v = this.young.get(k);
+    if (v !== undefined) return v;
+    v = this.old.get(k);
+    if (v !== undefined) this.set(k, v);
+    return v;
+  }
+
+  peek(k: string): unknown {
+    const v = this.young.get(k);
+    return v !== undefined ? v : this.old.get(k);
+  }
+
+  set(k: string, v: unknown): void {
+    this.young.set(k, v);
+    if (this.young.size >= this.half) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+  }
+
+  delete(k: string): void {
+    this.young.delete(k);
+    this.old.delete(k);
+  }
+
+  clear(): void {
+    this.young.clear();
+    this.old.clear();
+  }
+
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables: one per kind of row of a state, each with its own codec and write buffer
+
+const PRESENT = 1;
+const ABSENT_KNOWN = 0;
+const UNKNOWN = 2;
+
+class Table {
+  dirty = new Map<string, unknown>();
+  inflight: Map<string, unknown> | undefined = undefined;
+  /** Counted tables: dirty rows whose existence in LevelDB before this buffer is not known. */
+  unknown = new Map<string, Namespace>();
+  /** Counted tables: `unknown` of the batch being written, until `hasMany` answered. */
+  resolving: Map<string, Namespace> | undefined = undefined;
+  count = 0;
+  voidCount = 0;
+  readonly byNs = new Map<Namespace, number>();
+
+  constructor(
+    readonly store: LevelKeyedStateBackend,
+    readonly codec: Codec,
+    /** Whether rows of this table are the entries `numEntries` counts. */
+    readonly counted: boolean,
+  ) {}
+
+  get(k: string): unknown {
+    let v = this.dirty.get(k);
+    if (v === undefined) {
+      const inflight = this.inflight;
+      if (inflight !== undefined) v = inflight.get(k);
+      if (v === undefined) return this.store.load(k, this.codec);
+      if (v === TOMB) return undefined;
+      if (v instanceof RawBytes) {
+        v = this.codec.decode(v.bytes);
+        // Already encoded into its batch: safe to swap for the decoded value.
+        inflight?.set(k, v);
+      }
+      return v;
+    }
+    if (v === TOMB) return undefined;
+    if (v instanceof RawBytes) {
+      v = this.codec.decode(v.bytes);
+      this.dirty.set(k, v);
+    }
+    return v;
+  }
+
+  private prior(k: string): number {
+    if (this.inflight !== undefined) {
+      const v = this.inflight.get(k);
+      if (v !== undefined) return v === TOMB ? ABSENT_KNOWN : PRESENT;
+    }
+    const c = this.store.cache.peek(k);
+    if (c !== undefined) return c === ABSENT ? ABSENT_KNOWN : PRESENT;
+    return UNKNOWN;
+  }
+
+  inc(ns: Namespace, d: number): void {
+    this.count += d;
+    if (ns === VOID_NAMESPACE) this.voidCount += d;
+    else {
+      const n = (this.byNs.get(ns) ?? 0) + d;
+      if (n === 0) this.byNs.delete(ns);
+      else this.byNs.set(ns, n);
+    }
+  }
+
+  set(k: string, v: unknown, ns: Namespace): void {
+    const store = this.store;
+    store.touch(k);
+    const d = this.dirty;
+    if (this.counted) {
+      const prev = d.get(k);
+      if (prev === undefined) {
+        const p = this.prior(k);
+        if (p !== PRESENT) {
+          this.inc(ns, 1);
+          if (p === UNKNOWN) this.unknown.set(k, ns);
+        }
+      } else if (prev === TOMB) this.inc(ns, 1);
+    }
+    const n = d.size;
+    d.set(k, v);
+    if (d.size !== n) store.added();
+  }
+
+  del(k: string, ns: Namespace): void {
+    const d = this.dirty;
+    const prev = d.get(k);
+    if (prev === undefined) {
+      const p = this.prior(k);
+      if (p === ABSENT_KNOWN) return;
+      if (this.counted) {
+        if (p === PRESENT) this.inc(ns, -1);
+        else this.unknown.set(k, ns);
+      }
+    } else if (prev === TOMB) return;
+    else if (this.counted) this.inc(ns, -1);
+    const store = this.store;
+    store.touch(k);
+    const n = d.size;
+    d.set(k, TOMB);
+    if (d.size !== n) store.added();
+  }
+
+  /** Rows of `k`'s table as they are now (write buffer over in-flight batch). */
+  pending(): Map<string, unknown> {
+    if (this.inflight === undefined) return this.dirty;
+    const m = new Map(this.inflight);
+    for (const [k, v] of this.dirty) m.set(k, v);
+    return m;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// States
+
+abstract class LevelState {
+  ns: Namespace = VOID_NAMESPACE;
+  private nsEnc = encodeKey(VOID_NAMESPACE);
+  private kEpoch = -1;
+  private k = '';
+  readonly ttlMs: number;
+  readonly ttl: boolean;
+  readonly refreshOnRead: boolean;
+  readonly sidStr: string;
+
+  constructor(
+    readonly backend: LevelKeyedStateBackend,
+    readonly descriptor: StateDescriptor<unknown>,
+    readonly sid: number,
+  ) {
+    this.ttlMs = descriptor.ttl?.ttlMs ?? 0;
+    this.ttl = this.ttlMs !== 0;
+    this.refreshOnRead = descriptor.ttl?.updateType === 'OnReadAndWrite';
+    this.sidStr = String.fromCharCode(sid >>> 8, sid & 0xff);
+  }
+
+  /** Every table of this state; the first is the counted one (one row per entry). */
+  abstract readonly tables: readonly Table[];
+
+  get head(): Table {
+    return this.tables[0] as Table;
+  }
+
+  setCurrentNamespace(namespace: Namespace): void {
+    if (namespace === this.ns) return;
+    this.ns = namespace;
+    this.nsEnc = encodeKey(namespace);
+    this.kEpoch = -1;
+  }
+
+  /** The row key prefix `P` of the current key and namespace. */
+  protected key(): string {
+    const b = this.backend;
+    if (this.kEpoch !== b.epoch) {
+      this.k = b.currentKeyGroupStr() + this.sidStr + b.currentKeyStr() + this.nsEnc;
+      this.kEpoch = b.epoch;
+    }
+    return this.k;
+  }
+
+  protected wrap(v: unknown): unknown {
+    return this.ttl ? { v, t: this.backend.clock.now() } : v;
+  }
+
+  isExpired(stored: unknown, now: number): boolean {
+    return this.ttl && (stored as TtlEntry).t + this.ttlMs <= now;
+  }
+
+  leafCodec(): Codec {
+    const serde = this.descriptor.serde;
+    const ttl = this.ttl;
+    return {
+      encode: (v) => encodeLeaf(serde, ttl, v),
+      decode: (b) => decodeLeaf(serde, ttl, b, 0),
+    };
+  }
+
+  /** Writes one restored snapshot entry (heap entry encoding) under row prefix `p`. */
+  abstract restoreEntry(p: string, ns: Namespace, entry: Buffer): void;
+}
+
+/** Value, reducing and aggregating state: one row per (key, namespace). */
+abstract class SingleRowState extends LevelState {
+  readonly t: Table;
+  readonly tables: readonly Table[];
+
+  constructor(backend: LevelKeyedStateBackend, descriptor: StateDescriptor<unknown>, sid: number) {
+    super(backend, descriptor, sid);
+    this.t = new Table(backend, this.leafCodec(), true);
+    this.tables = [this.t];
+  }
+
+  /** The live stored value (TTL honoured, expired entries removed), or undefined. */
+  protected read(): unknown {
+    const k = this.key();
+    const stored = this.t.get(k);
+    if (!this.ttl || stored === undefined) return stored;
+    const e = stored as TtlEntry;
+    const now = this.backend.clock.now();
+    if (e.t + this.ttlMs <= now) {
+      this.t.del(k, this.ns);
+      return undefined;
+    }
+    if (this.refreshOnRead) {
+      e.t = now;
+      this.t.set(k, e, this.ns);
+    }
+    return e.v;
+  }
+
+  protected write(v: unknown): void {
+    this.t.set(this.key(), this.wrap(v), this.ns);
+  }
+
+  clear(): void {
+    this.t.del(this.key(), this.ns);
+  }
+
+  restoreEntry(p: string, ns: Namespace, entry: Buffer): void {
+    this.t.set(p, new RawBytes(entry), ns);
+  }
+}
+
+class LevelValueState<T> extends SingleRowState implements InternalValueState<T> {
+  value(): T | undefined {
+    return this.read() as T | undefined;
+  }
+
+  update(value: T): void {
+    if (value === undefined) this.clear();
+    else this.write(value);
+  }
+}
+
+abstract class AccumulatingState extends SingleRowState {
+  protected abstract combine(acc: unknown, value: unknown): unknown;
+  protected abstract mergeAcc(a: unknown, b: unknown): unknown;
+
+  add(value: unknown): void {
+    this.write(this.combine(this.read(), value));
+  }
+
+  mergeNamespaces(target: Namespace, sources: readonly Namespace[]): void {
+    const saved = this.ns;
+    let merged: unknown;
+    for (const src of sources) {
+      this.setCurrentNamespace(src);
+      const a = this.read();
+      if (a !== undefined) {
+        merged = merged === undefined ? a : this.mergeAcc(merged, a);
+        this.clear();
+      }
+    }
+    if (merged !== undefined) {
+      this.setCurrentNamespace(target);
+      const t = this.read();
+      this.write(t === undefined ? merged : this.mergeAcc(t, merged));
+    }
+    this.setCurrentNamespace(saved);
+  }
+}
+
+class LevelReducingState<T> extends AccumulatingState implements InternalReducingState<T> {
+  private readonly reduce = (this.descriptor as unknown as ReducingStateDescriptor<T>).reduce;
+
+  get(): T | undefined {
+    return this.read() as T | undefined;
+  }
+
+  protected combine(acc: unknown, value: unknown): unknown {
+    return acc === undefined ? value : this.reduce(acc as T, value as T);
+  }
+
+  protected mergeAcc(a: unknown, b: unknown): unknown {
+    return this.reduce(a as T, b as T);
+  }
+
+  override add(value: T): void {
+    super.add(value);
+  }
+}
+
+class LevelAggregatingState<TIn, TAcc, TOut>
+  extends AccumulatingState
+  implements InternalAggregatingState<TIn, TOut>
+{
+  private readonly fn = (this.descriptor as unknown as AggregatingStateDescriptor<TIn, TAcc, TOut>).aggregate;
+
+  get(): TOut | undefined {
+    const a = this.read();
+    return a === undefined ? undefined : this.fn.getResult(a as TAcc);
+  }
+
+  protected combine(acc: unknown, value: unknown): unknown {
+    return this.fn.add(value as TIn, (acc === undefined ? this.fn.createAccumulator() : acc) as TAcc);
+  }
+
+  protected mergeAcc(a: unknown, b: unknown): unknown {
+    return this.fn.merge(a as TAcc, b as TAcc);
+  }
+
+  override add(value: TIn): void {
+    super.add(value);
+  }
+}
+
+const numberCodec: Codec = {
+  encode: (v) => {
+    const n = v as number;
+    const b = Buffer.allocUnsafe(varintLen(n));
+    writeVarint(b, 0, n);
+    return b;
+  },
+  decode: (b) => readVarint(b, 0),
+};
+
+/** List state: a head row with the chunk count, and chunks of encoded elements. */
+class LevelListState<T> extends LevelState implements InternalListState<T> {
+  readonly headT: Table;
+  readonly chunkT: Table;
+  readonly tables: readonly Table[];
+  private readonly chunk: number;
+
+  constructor(backend: LevelKeyedStateBackend, descriptor: StateDescriptor<unknown>, sid: number, chunk: number) {
+    super(backend, descriptor, sid);
+    this.chunk = chunk;
+    const serde = descriptor.serde;
+    const ttl = this.ttl;
+    this.headT = new Table(backend, numberCodec, true);
+    this.chunkT = new Table(
+      backend,
+      {
+        encode: (v) => Buffer.concat((v as unknown[]).map((e) => encodeLeaf(serde, ttl, e))),
+        decode: (b) => {
+          const out: unknown[] = [];
+          let pos = 0;
+          while (pos < b.length) {
+            out.push(decodeLeaf(serde, ttl, b, pos));
+            pos = rpos;
+          }
+          return out;
+        },
+      },
+      false,
+    );
+    this.tables = [this.headT, this.chunkT];
+  }
+
+  /** All stored elements (TTL-wrapped, expired ones included), or undefined. */
+  private load(p: string): unknown[] | undefined {
+    const c = this.headT.get(p) as number | undefined;
+    if (c === undefined) return undefined;
+    if (c === 1) return (this.chunkT.get(p + chunkSuffix(0)) as unknown[] | undefined)?.slice() ?? [];
+    const out: unknown[] = [];
+    for (let i = 0; i < c; i++) {
+      const ch = this.chunkT.get(p + chunkSuffix(i)) as unknown[] | undefined;
+      if (ch !== undefined) for (const e of ch) out.push(e);
+    }
+    return out;
+  }
+
+  private removeAll(p: string, ns: Namespace): void {
+    const c = this.headT.get(p) as number | undefined;
+    if (c === undefined) return;
+    for (let i = 0; i < c; i++) this.chunkT.del(p + chunkSuffix(i), ns);
+    this.headT.del(p, ns);
+  }
+
+  /** Replaces the list under `p` with `list` (stored elements). */
+  private store(p: string, ns: Namespace, list: readonly unknown[]): void {
+    const old = (this.headT.get(p) as number | undefined) ?? 0;
+    const size = this.chunk;
+    const c = Math.ceil(list.length / size);
+    for (let i = 0; i < c; i++) this.chunkT.set(p + chunkSuffix(i), list.slice(i * size, (i + 1) * size), ns);
+    for (let i = c; i < old; i++) this.chunkT.del(p + chunkSuffix(i), ns);
+    if (c === 0) this.headT.del(p, ns);
+    else if (c !== old) this.headT.set(p, c, ns);
+  }
+
+  /** Appends stored elements to the list under `p`. */
+  private append(p: string, ns: Namespace, items: readonly unknown[]): void {
+    if (items.length === 0) return;
+    const size = this.chunk;
+    const c0 = this.headT.get(p) as number | undefined;
+    let c = c0 ?? 0;
+    let i = 0;
+    if (c > 0) {
+      const lastK = p + chunkSuffix(c - 1);
+      const last = this.chunkT.get(lastK) as unknown[] | undefined;
+      if (last !== undefined && last.length < size) {
+        while (i < items.length && last.length < size) last.push(items[i++]);
+        this.chunkT.set(lastK, last, ns);
+      }
+    }
+    while (i < items.length) {
+      this.chunkT.set(p + chunkSuffix(c++), items.slice(i, i + size), ns);
+      i += size;
+    }
+    if (c !== c0) this.headT.set(p, c, ns);
+  }
+
+  get(): T[] {
+    const p = this.key();
+    const list = this.load(p);
+    if (list === undefined) return [];
+    if (!this.ttl) return list as T[];
+    const now = this.backend.clock.now();
+    const kept = list.filter((e) => !this.isExpired(e, now));
+    if (kept.length === 0) {
+      this.removeAll(p, this.ns);
+      return [];
+    }
+    if (this.refreshOnRead) for (const e of kept) (e as TtlEntry).t = now;
+    if (kept.length !== list.length || this.refreshOnRead) this.store(p, this.ns, kept);
+    return kept.map((e) => (e as TtlEntry).v as T);
+  }
+
+  add(value: T): void {
+    const p = this.key();
+    const w = this.wrap(value);
+    const c = this.headT.get(p) as number | undefined;
+    if (c !== undefined) {
+      const lastK = p + chunkSuffix(c - 1);
+      const last = this.chunkT.get(lastK) as unknown[] | undefined;
+      if (last !== undefined && last.length < this.chunk) {
+        last.push(w);
+        this.chunkT.set(lastK, last, this.ns);
+        return;
+      }
+    }
+    this.append(p, this.ns, [w]);
+  }
+
+  addAll(values: readonly T[]): void {
+    if (values.length === 0) return;
+    this.append(
+      this.key(),
+      this.ns,
+      values.map((v) => this.wrap(v)),
+    );
+  }
+
+  update(values: readonly T[]): void {
+    if (values.length === 0) this.clear();
+    else
+      this.store(
+        this.key(),
+        this.ns,
+        values.map((v) => this.wrap(v)),
+      );
+  }
+
+  clear(): void {
+    this.removeAll(this.key(), this.ns);
+  }
+
+  mergeNamespaces(target: Namespace, sources: readonly Namespace[]): void {
+    const saved = this.ns;
+    const moved: unknown[] = [];
+    for (const src of sources) {
+      if (src === target) continue;
+      this.setCurrentNamespace(src);
+      const p = this.key();
+      const list = this.load(p);
+      if (list !== undefined) {
+        for (const e of list) moved.push(e);
+        this.removeAll(p, src);
+      }
+    }
+    if (moved.length > 0) {
+      this.setCurrentNamespace(target);
+      this.append(this.key(), target, moved);
+    }
+    this.setCurrentNamespace(saved);
+  }
+
+  restoreEntry(p: string, ns: Namespace, entry: Buffer): void {
+    const n = readVarint(entry, 0);
+    let pos = rpos;
+    let c = 0;
+    for (let i = 0; i < n; i += this.chunk) {
+      const start = pos;
+      for (let j = i; j < n && j < i + this.chunk; j++) pos = skipLeaf(entry, pos, this.ttl);
+      this.chunkT.set(p + chunkSuffix(c++), new RawBytes(entry.subarray(start, pos)), ns);
+    }
+    if (c > 0) this.headT.set(p, c, ns);
+  }
+}
+
+/** Map state: an index row with the user keys, and one row per element. */
+class LevelMapState<UK extends KeyType, UV> extends LevelState implements InternalMapState<UK, UV> {
+  readonly indexT: Table;
+  readonly elemT: Table;
+  readonly tables: readonly Table[];
+  private readonly keySerde: MapStateDescriptor<UK, UV>['keySerde'];
+  private lastUk: UK | undefined = undefined;
+  private lastUkStr = '';
+
+  constructor(backend: LevelKeyedStateBackend, descriptor: StateDescriptor<unknown>, sid: number) {
+    super(backend, descriptor, sid);
+    const keySerde = (descriptor as unknown as MapStateDescriptor<UK, UV>).keySerde;
+    this.keySerde = keySerde;
+    this.indexT = new Table(
+      backend,
+      {
+        encode: (v) => {
+          const m = v as Map<string, UK>;
+          let size = varintLen(m.size);
+          for (const s of m.keys()) size += varintLen(s.length) + s.length;
+          const b = Buffer.allocUnsafe(size);
+          let pos = writeVarint(b, 0, m.size);
+          for (const s of m.keys()) {
+            pos = writeVarint(b, pos, s.length);
+            pos += b.write(s, pos, 'latin1');
+          }
+          return b;
+        },
+        decode: (b) => {
+          const m = new Map<string, UK>();
+          const n = readVarint(b, 0);
+          let pos = rpos;
+          for (let i = 0; i < n; i++) {
+            const len = readVarint(b, pos);
+            const bytes = b.subarray(rpos, rpos + len);
+            pos = rpos + len;
+            m.set(bytes.toString('latin1'), keySerde.deserialize(bytes));
+          }
+          return m;
+        },
+      },
+      true,
+    );
+    const leaf = this.leafCodec();
+    this.elemT = new Table(
+      backend,
+      this.ttl
+        ? leaf
+        : {
+            encode: leaf.encode,
+            decode: (b) => {
+              const v = leaf.decode(b);
+              return v === undefined ? UNDEF : v;
+            },
+          },
+      false,
+    );
+    this.tables = [this.indexT, this.elemT];
+  }
+
+  private ukStr(uk: UK): string {
+    if (uk === this.lastUk && uk !== undefined) return this.lastUkStr;
+    const s = latin1(this.keySerde.serialize(uk));
+    this.lastUk = uk;
+    this.lastUkStr = s;
+    return s;
+  }
+
+  private index(p: string): Map<string, UK> | undefined {
+    return this.indexT.get(p) as Map<string, UK> | undefined;
+  }
+
+  /** Reads an element honouring TTL; removes it when expired. */
+  private read(p: string, s: string): UV | undefined {
+    const ek = `${p}\x01${s}`;
+    const stored = this.elemT.get(ek);
+    if (stored === undefined) return undefined;
+    if (!this.ttl) return stored === UNDEF ? undefined : (stored as UV);
+    const e = stored as TtlEntry;
+    const now = this.backend.clock.now();
+    if (e.t + this.ttlMs <= now || e.v === undefined) {
+      this.removeKey(p, s);
+      return undefined;
+    }
+    if (this.refreshOnRead) {
+      e.t = now;
+      this.elemT.set(ek, e, this.ns);
+    }
+    return e.v as UV;
+  }
+
+  private removeKey(p: string, s: string): void {
+    const idx = this.index(p);
+    if (idx === undefined || !idx.delete(s)) return;
+    this.elemT.del(`${p}\x01${s}`, this.ns);
+    if (idx.size === 0) this.indexT.del(p, this.ns);
+    else this.indexT.set(p, idx, this.ns);
+  }
+
+  get(key: UK): UV | undefined {
+    return this.read(this.key(), this.ukStr(key));
+  }
+
+  put(key: UK, value: UV): void {
+    const p = this.key();
+    const s = this.ukStr(key);
+    let idx = this.index(p);
+    if (idx === undefined) {
+      idx = new Map();
+      idx.set(s, key);
+      this.indexT.set(p, idx, this.ns);
+    } else if (!idx.has(s)) {
+      idx.set(s, key);
+      this.indexT.set(p, idx, this.ns);
+    }
+    this.elemT.set(`${p}\x01${s}`, this.ttl ? this.wrap(value) : value === undefined ? UNDEF : value, this.ns);
+  }
+
+  putAll(entries: Iterable<readonly [UK, UV]>): void {
+    for (const [k, v] of entries) this.put(k, v);
+  }
+
+  remove(key: UK): void {
+    this.removeKey(this.key(), this.ukStr(key));
+  }
+
+  contains(key: UK): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  entries(): Array<[UK, UV]> {
+    const p = this.key();
+    const idx = this.index(p);
+    if (idx === undefined) return [];
+    const out: Array<[UK, UV]> = [];
+    for (const [s, uk] of [...idx]) {
+      const v = this.read(p, s);
+      if (v !== undefined) out.push([uk, v]);
+    }
+    return out;
+  }
+
+  keys(): UK[] {
+    return this.entries().map((e) => e[0]);
+  }
+
+  values(): UV[] {
+    return this.entries().map((e) => e[1]);
+  }
+
+  isEmpty(): boolean {
+    return this.entries().length === 0;
+  }
+
+  clear(): void {
+    const p = this.key();
+    const idx = this.index(p);
+    if (idx === undefined) return;
+    for (const s of idx.keys()) this.elemT.del(`${p}\x01${s}`, this.ns);
+    this.indexT.del(p, this.ns);
+  }
+
+  restoreEntry(p: string, ns: Namespace, entry: Buffer): void {
+    const n = readVarint(entry, 0);
+    let pos = rpos;
+    const idx = new Map<string, UK>();
+    for (let i = 0; i < n; i++) {
+      const len = readVarint(entry, pos);
+      const ukBytes = entry.subarray(rpos, rpos + len);
+      pos = rpos + len;
+      const end = skipLeaf(entry, pos, this.ttl);
+      const s = ukBytes.toString('latin1');
+      idx.set(s, this.keySerde.deserialize(ukBytes));
+      this.elemT.set(`${p}\x01${s}`, new RawBytes(entry.subarray(pos, end)), ns);
+      pos = end;
+    }
+    if (n > 0) this.indexT.set(p, idx, ns);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshot encoding from rows
+
+/**
+ * Turns the rows of one key group, in key order, into the heap snapshot format: per state,
+ * `u8(1) key(ns) key(key) bytes(entry)` … `u8(0)`.
+ */
+class KeyGroupEncoder {
+  private readonly sinks = new Map<number, ByteSink>();
+  private group:
+    | {
+        state: LevelState;
+        sid: number;
+        prefix: Buffer;
+        ns: Buffer;
+        key: Buffer;
+        n: number;
+        sink: ByteSink;
+        order: string[] | undefined;
+        elems: Map<string, Buffer> | undefined;
+      }
+    | undefined = undefined;
+
+  constructor(
+    private readonly bySid: ReadonlyArray<LevelState | undefined>,
+    private readonly now: number,
+  ) {}
+
+  private sinkFor(sid: number): ByteSink {
+    let s = this.sinks.get(sid);
+    if (s === undefined) this.sinks.set(sid, (s = new ByteSink()));
+    return s;
+  }
+
+  private record(sid: number, ns: Uint8Array, key: Uint8Array, entryLen: number): ByteSink {
+    const w = this.sinkFor(sid);
+    w.u8(1);
+    w.raw(ns);
+    w.raw(key);
+    w.varint(entryLen);
+    return w;
+  }
+
+  row(k: Buffer, v: Buffer): void {
+    const sid = k.readUInt16BE(2);
+    const st = this.bySid[sid];
+    if (st === undefined) return;
+    const keyEnd = skipKey(k, 4);
+    const nsEnd = skipKey(k, keyEnd);
+    const kind = st.descriptor.kind;
+    if (kind !== 'list' && kind !== 'map') {
+      this.closeGroup();
+      if (st.ttl && v.readDoubleLE(0) + st.ttlMs <= this.now) return;
+      this.record(sid, k.subarray(keyEnd, nsEnd), k.subarray(4, keyEnd), v.length).raw(v);
+      return;
+    }
+    let g = this.group;
+    if (nsEnd === k.length || g === undefined || g.sid !== sid || !g.prefix.equals(k.subarray(0, nsEnd))) {
+      this.closeGroup();
+      g = this.group = {
+        state: st,
+        sid,
+        prefix: Buffer.from(k.subarray(0, nsEnd)),
+        ns: Buffer.from(k.subarray(keyEnd, nsEnd)),
+        key: Buffer.from(k.subarray(4, keyEnd)),
+        n: 0,
+        sink: new ByteSink(),
+        order: undefined,
+        elems: kind === 'map' ? new Map() : undefined,
+      };
+      if (nsEnd === k.length) {
+        if (kind === 'map') {
+          const order: string[] = [];
+          const n = readVarint(v, 0);
+          let pos = rpos;
+          for (let i = 0; i < n; i++) {
+            const len = readVarint(v, pos);
+            order.push(v.toString('latin1', rpos, rpos + len));
+            pos = rpos + len;
+          }
+          g.order = order;
+        }
+        return;
+      }
+    }
+    if (k[nsEnd] !== 1) return;
+    const ttl = st.ttl;
+    if (kind === 'list') {
+      let pos = 0;
+      while (pos < v.length) {
+        const end = skipLeaf(v, pos, ttl);
+        if (!ttl || v.readDoubleLE(pos) + st.ttlMs > this.now) {
+          g.sink.raw(v, pos, end);
+          g.n++;
+        }
+        pos = end;
+      }
+    } else {
+      if (ttl && v.readDoubleLE(0) + st.ttlMs <= this.now) return;
+      const uk = k.subarray(nsEnd + 1);
+      const e = Buffer.allocUnsafe(varintLen(uk.length) + uk.length + v.length);
+      let pos = writeVarint(e, 0, uk.length);
+      e.set(uk, pos);
+      pos += uk.length;
+      e.set(v, pos);
+      (g.elems as Map<string, Buffer>).set(uk.toString('latin1'), e);
+    }
+  }
+
+  private closeGroup(): void {
+    const g = this.group;
+    if (g === undefined) return;
+    this.group = undefined;
+    if (g.elems !== undefined) {
+      for (const s of g.order ?? []) {
+        const e = g.elems.get(s);
+        if (e === undefined) continue;
+        g.sink.raw(e);
+        g.n++;
+        g.elems.delete(s);
+      }
+      for (const e of g.elems.values()) {
+        g.sink.raw(e);
+        g.n++;
+      }
+    }
+    if (g.n === 0) return;
+    this.record(g.sid, g.ns, g.key, varintLen(g.n) + g.sink.len);
+    const w = this.sinkFor(g.sid);
+    w.varint(g.n);
+    w.raw(g.sink.buf, 0, g.sink.len);
+  }
+
+  /** The encoded key group per state id (states without entries left out). */
+  finish(): Map<number, Uint8Array> {
+    this.closeGroup();
+    const out = new Map<number, Uint8Array>();
+    for (const [sid, w] of this.sinks) {
+      if (w.len === 0) continue;
+      w.u8(0);
+      out.set(sid, w.finish());
+    }
+    this.sinks.clear();
+    return out;
+  }
+}
+
+/** Rows of the write buffer at snapshot time, encoded, per key group, sorted. */
+type Overlay = Map<number, Array<[Buffer, Buffer | typeof TOMB]>>;
+
+/** Feeds LevelDB rows of one key group merged with the overlay into `enc`, in key order. */
+class MergeFeeder {
+  private i = 0;
+
+  constructor(
+    private readonly overlay: ReadonlyArray<[Buffer, Buffer | typeof TOMB]>,
+    private readonly enc: KeyGroupEncoder,
+  ) {}
+
+  row(k: Buffer, v: Buffer): void {
+    const o = this.overlay;
+    while (this.i < o.length) {
+      const [ok, ov] = o[this.i] as [Buffer, Buffer | typeof TOMB];
+      const c = Buffer.compare(ok, k);
+      if (c > 0) break;
+      this.i++;
+      if (ov !== TOMB) this.enc.row(ok, ov);
+      if (c === 0) return;
+    }
+    this.enc.row(k, v);
+  }
+
+  end(): void {
+    const o = this.overlay;
+    for (; this.i < o.length; this.i++) {
+      const [ok, ov] = o[this.i] as [Buffer, Buffer | typeof TOMB];
+      if (ov !== TOMB) this.enc.row(ok, ov);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Synchronous scans through a helper thread
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { ClassicLevel } = require(workerData.modulePath);
+const ctrl = new Int32Array(workerData.ctrl);
+const sab = workerData.data;
+let data = new Uint8Array(sab);
+const dbs = new Map();
+function publish(state, len, final) {
+  Atomics.store(ctrl, 1, len);
+  Atomics.store(ctrl, 2, final ? 1 : 0);
+  Atomics.store(ctrl, 0, state);
+  Atomics.notify(ctrl, 0);
+  if (!final) Atomics.wait(ctrl, 0, state);
+}
+async function open(location) {
+  let db = dbs.get(location);
+  if (db === undefined) {
+    db = new ClassicLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer', multithreading: true, createIfMissing: false });
+    await db.open();
+    dbs.set(location, db);
+  }
+  return db;
+}
+parentPort.on('message', async (req) => {
+  try {
+    if (req.close !== undefined) {
+      const db = dbs.get(req.close);
+      dbs.delete(req.close);
+      if (db !== undefined) await db.close();
+      publish(1, 0, true);
+      return;
+    }
+    const db = await open(req.location);
+    let pos = 0;
+    const put = (k, v) => {
+      const need = 8 + k.length + (v === undefined ? 0 : v.length);
+      if (pos + need > data.length && pos > 0) {
+        publish(1, pos, false);
+        pos = 0;
+      }
+      if (need > data.length) {
+        sab.grow(Math.min(sab.maxByteLength, Math.max(need, data.length * 2)));
+        data = new Uint8Array(sab);
+        if (need > data.length) throw new Error('row larger than the scan buffer');
+      }
+      const view = new DataView(sab);
+      view.setUint32(pos, k.length); pos += 4; data.set(k, pos); pos += k.length;
+      if (v === undefined) { view.setUint32(pos, 0xffffffff); pos += 4; }
+      else { view.setUint32(pos, v.length); pos += 4; data.set(v, pos); pos += v.length; }
+    };
+    for (const [gte, lt] of req.ranges) {
+      const it = db.iterator({ gte: Buffer.from(gte), lt: Buffer.from(lt), keys: true, values: req.values });
+      try {
+        for (;;) {
+          const rows = await it.nextv(1000);
+          if (rows.length === 0) break;
+          for (const [k, v] of rows) put(k, req.values ? v : undefined);
+        }
+      } finally {
+        await it.close();
+      }
+    }
+    publish(1, pos, true);
+  } catch (e) {
+    const msg = Buffer.from(String(e && e.stack || e));
+    const n = Math.min(msg.length, data.length);
+    data.set(msg.subarray(0, n), 0);
+    publish(2, n, true);
+  }
+});
+`;
+
+/**
+ * Runs LevelDB range scans on a helper thread (one per process, shared by all databases) and
+ * waits for them synchronously, streaming rows back through shared memory.
+ */
+class SyncScanner {
+  private static shared: SyncScanner | undefined;
+  private readonly worker: Worker;
+  private readonly ctrl: Int32Array;
+  private readonly sab: SharedArrayBuffer;
+
+  static get(): SyncScanner {
+    if (SyncScanner.shared === undefined) SyncScanner.shared = new SyncScanner();
+    return SyncScanner.shared;
+  }
+
+  private constructor() {
+    this.ctrl = new Int32Array(new SharedArrayBuffer(16));
+    const Growable = SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer;
+    this.sab = new Growable(1 << 20, { maxByteLength: 1 << 30 });
+    const modulePath = createRequire(import.meta.url).resolve('classic-level');
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { modulePath, ctrl: this.ctrl.buffer, data: this.sab },
+    });
+    this.worker.unref();
+    this.worker.on('error', () => {
+      SyncScanner.shared = undefined;
+    });
+  }
+
+  private call(req: unknown, onChunk: (data: Buffer, len: number) => void): void {
+    const ctrl = this.ctrl;
+    Atomics.store(ctrl, 0, 0);
+    this.worker.postMessage(req);
+    for (;;) {
+      if (Atomics.wait(ctrl, 0, 0, 120_000) === 'timed-out') {
+        SyncScanner.shared = undefined;
+        void this.worker.terminate();
+        throw new Error('LevelStateBackend: synchronous scan timed out');
+      }
+      const state = Atomics.load(ctrl, 0);
+      const len = Atomics.load(ctrl, 1);
+      const final = Atomics.load(ctrl, 2) === 1;
+      const data = Buffer.from(this.sab, 0, this.sab.byteLength);
+      if (state === 2) {
+        const msg = data.toString('utf8', 0, len);
+        Atomics.store(ctrl, 0, 0);
+        throw new Error(`LevelStateBackend: synchronous scan failed: ${msg}`);
+      }
+      try {
+        onChunk(data, len);
+      } finally {
+        Atomics.store(ctrl, 0, 0);
+        Atomics.notify(ctrl, 0);
+      }
+      if (final) return;
+    }
+  }
+
+  /** Calls `onRow` for every row in the ranges, in key order; buffers are only valid during the call. */
+  scan(
+    location: string,
+    ranges: ReadonlyArray<readonly [Buffer, Buffer]>,
+    values: boolean,
+    onRow: (k: Buffer, v: Buffer | undefined) => void,
+  ): void {
+    this.call({ location, ranges, values }, (data, len) => {
+      let pos = 0;
+      while (pos < len) {
+        const kl = data.readUInt32BE(pos);
+        pos += 4;
+        const k = data.subarray(pos, pos + kl);
+        pos += kl;
+        const vl = data.readUInt32BE(pos);
+        pos += 4;
+        if (vl === 0xffffffff) onRow(k, undefined);
+        else {
+          onRow(k, data.subarray(pos, pos + vl));
+          pos += vl;
+        }
+      }
+    });
+  }
+
+  /** Closes the helper thread's handle on `location` (a no-op when it never opened it). */
+  close(location: string): void {
+    this.call({ close: location }, () => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The keyed backend
+
+interface SnapshotResult {
+  readonly snapshot: KeyedStateSnapshot;
+  /** state name → key group → bytes, for reuse by the next incremental snapshot. */
+  readonly bytes: Map<string, Map<number, Uint8Array>>;
+}
+
+/**
+ * Statistics of a {@link LevelKeyedStateBackend} (for tests and benchmarks).
+ * @internal
+ */
+export interface LevelStateStats {
+  /** Reads answered by the read cache. */
+  cacheHits: number;
+  /** Reads that went to LevelDB (`getSync`). */
+  dbReads: number;
+  /** Batches written. */
+  flushes: number;
+  /** Rows written in batches. */
+  rowsWritten: number;
+  /** Key groups read from LevelDB by the last `snapshotAsync()`. */
+  lastSnapshotScannedKeyGroups: number;
+  /** Key groups whose bytes the last `snapshotAsync()` reused from the previous one. */
+  lastSnapshotReusedKeyGroups: number;
+  /** Rows in the read cache. */
+  cachedRows: number;
+}
+
+/**
+ * The LevelDB backend's keyed state of one operator instance.
+ * @internal
+ */
+export class LevelKeyedStateBackend implements KeyedStateBackend {
+  currentKey: KeyType = '';
+  currentKeyGroup = 0;
+  /** Bumped on every key change; states cache their row prefix per epoch. */
+  epoch = 0;
+  private keyStr: string | undefined = undefined;
+  private kgString = '\x00\x00';
+  readonly keyGroupRange: KeyGroupRange;
+  readonly maxParallelism: number;
+  readonly clock: Clock;
+  readonly cache: RowCache;
+  private readonly states = new Map<string, LevelState>();
+  private readonly bySid: Array<LevelState | undefined> = [];
+  private tables: Table[] = [];
+  private dirtyCount = 0;
+  private readonly writeBufferSize: number;
+  private readonly consolidateEvery: number;
+  private readonly listChunkSize: number;
+  private flushing: Promise<void> | undefined = undefined;
+  private failure: unknown = undefined;
+  /** Per owned key group: written since the last `snapshotAsync()` capture. */
+  private kgDirty: Uint8Array;
+  private readonly kgStart: number;
+  private readonly kgCount: number;
+  private lastSnapshot: Promise<SnapshotResult> | undefined = undefined;
+  private snapshotsSinceFull = 0;
+  private rawRestored: Array<{ name: string; kind: string; keyGroup: number; data: Uint8Array }> = [];
+  private disposed = false;
+  private scannerUsed = false;
+  private readonly statsData: LevelStateStats = {
+    cacheHits: 0,
+    dbReads: 0,
+    flushes: 0,
+    rowsWritten: 0,
+    lastSnapshotScannedKeyGroups: 0,
+    lastSnapshotReusedKeyGroups: 0,
+    cachedRows: 0,
+  };
+
+  /** @internal */
+  constructor(
+    private readonly db: ClassicLevel<Buffer, Buffer>,
+    /** The database directory. */
+    readonly location: string,
+    options: KeyedStateBackendOptions,
+    config: LevelStateBackendOptions,
+  ) {
+    this.keyGroupRange = options.keyGroupRange;
+    this.maxParallelism = options.maxParallelism;
+    this.clock = options.clock;
+    this.cache = new RowCache(config.cacheSize ?? 100_000);
+    this.writeBufferSize = config.writeBufferSize ?? 20_000;
+    this.consolidateEvery = config.consolidateEvery ?? 10;
+    this.listChunkSize = config.listChunkSize ?? 64;
+    this.kgStart = this.keyGroupRange.start;
+    this.kgCount = Math.max(0, this.keyGroupRange.end - this.keyGroupRange.start + 1);
+    this.kgDirty = new Uint8Array(this.kgCount);
+  }
+
+  setCurrentKey(key: KeyType): void {
+    this.currentKey = key;
+    this.currentKeyGroup = keyGroupFor(key, this.maxParallelism);
+    this.keyStr = undefined;
+    this.epoch++;
+  }
+
+  setCurrentKeyAndGroup(key: KeyType, keyGroup: number): void {
+    this.currentKey = key;
+    this.currentKeyGroup = keyGroup;
+    this.keyStr = undefined;
+    this.epoch++;
+  }
+
+  getCurrentKey(): KeyType {
+    return this.currentKey;
+  }
+
+  getCurrentKeyGroup(): number {
+    return this.currentKeyGroup;
+  }
+
+  /** @internal */
+  currentKeyStr(): string {
+    let s = this.keyStr;
+    if (s === undefined) {
+      s = this.keyStr = encodeKey(this.currentKey);
+      this.kgString = kgStr(this.currentKeyGroup);
+    }
+    return s;
+  }
+
+  /** @internal */
+  currentKeyGroupStr(): string {
+    if (this.keyStr === undefined) this.currentKeyStr();
+    return this.kgString;
+  }
+
+  // ---- rows ----
+
+  /** Reads a row that is neither dirty nor in flight: cache, then LevelDB. @internal */
+  load(k: string, codec: Codec): unknown {
+    const c = this.cache.get(k);
+    if (c !== undefined) {
+      this.statsData.cacheHits++;
+      return c === ABSENT ? undefined : c;
+    }
+    this.checkOpen();
+    this.statsData.dbReads++;
+    const b = this.db.getSync(Buffer.from(k, 'latin1'));
+    if (b === undefined) {
+      this.cache.set(k, ABSENT);
+      return undefined;
+    }
+    const v = codec.decode(b);
+    this.cache.set(k, v);
+    return v;
+  }
+
+  /** Marks the key group of row `k` as written. @internal */
+  touch(k: string): void {
+    const i = ((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart;
+    if (i >= 0 && i < this.kgCount) {
+      this.kgDirty[i] = 1;
+      return;
+    }
+    const kg = i + this.kgStart;
+    throw new RangeError(
+      `key ${String(this.currentKey)} (key group ${kg}) is outside this subtask's key groups ${this.keyGroupRange.start}..${this.keyGroupRange.end} of ${this.maxParallelism}`,
+    );
+  }
+
+  /** A row was added to a write buffer. @internal */
+  added(): void {
+    if (++this.dirtyCount >= this.writeBufferSize && this.flushing === undefined) this.startFlush();
+  }
+
+  private checkOpen(): void {
+    if (this.disposed) throw new Error('LevelStateBackend: the keyed state backend was disposed');
+    if (this.failure !== undefined) {
+      throw new Error(`LevelStateBackend: writing state to LevelDB failed: ${String(this.failure)}`, {
+        cause: this.failure,
+      });
+    }
+  }
+
+  /** Encodes the write buffer into a batch and writes it in the background. */
+  private startFlush(): void {
+    this.checkOpen();
+    if (this.dirtyCount === 0) return;
+    const batch = this.db.batch();
+    const toResolve: Table[] = [];
+    const cache = this.cache;
+    let rows = 0;
+    for (const t of this.tables) {
+      if (t.dirty.size === 0) continue;
+      const codec = t.codec;
+      for (const [k, v] of t.dirty) {
+        const key = Buffer.from(k, 'latin1');
+        if (v === TOMB) {
+          batch.del(key);
+          cache.set(k, ABSENT);
+        } else if (v instanceof RawBytes) {
+          batch.put(key, v.bytes);
+          cache.delete(k);
+        } else {
+          batch.put(key, codec.encode(v));
+          cache.set(k, v);
+        }
+      }
+      rows += t.dirty.size;
+      t.inflight = t.dirty;
+      t.dirty = new Map();
+      if (t.unknown.size > 0) {
+        t.resolving = t.unknown;
+        t.unknown = new Map();
+        toResolve.push(t);
+      }
+    }
+    this.dirtyCount = 0;
+    this.statsData.flushes++;
+    this.statsData.rowsWritten += rows;
+    const run = async (): Promise<void> => {
+      // Existence of rows written blind, before this batch changes it.
+      for (const t of toResolve) {
+        const resolving = t.resolving as Map<string, Namespace>;
+        const keys = [...resolving.keys()];
+        const has = await this.db.hasMany(keys.map((k) => Buffer.from(k, 'latin1')));
+        // numEntries() may have resolved some of them synchronously meanwhile.
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i] as string;
+          const ns = resolving.get(k);
+          if (ns !== undefined && has[i]) t.inc(ns, -1);
+        }
+        t.resolving = undefined;
+      }
+      await batch.write();
+    };
+    this.flushing = run().then(
+      () => {
+        for (const t of this.tables) t.inflight = undefined;
+        this.flushing = undefined;
+        if (this.dirtyCount >= this.writeBufferSize && !this.disposed) this.startFlush();
+      },
+      (e: unknown) => {
+        // Rows stay readable from the in-flight maps; further writes fail.
+        this.failure = e;
+        this.flushing = undefined;
+      },
+    );
+  }
+
+  /**
+   * Writes every buffered row to LevelDB.
+   * @returns when LevelDB has them
+   */
+  async flush(): Promise<void> {
+    for (;;) {
+      if (this.flushing !== undefined) await this.flushing;
+      else if (this.dirtyCount > 0 && this.failure === undefined && !this.disposed) this.startFlush();
+      else break;
+    }
+    if (this.failure !== undefined) this.checkOpen();
+  }
+
+  // ---- states ----
+
+  private register<S extends LevelState>(descriptor: StateDescriptor<unknown>, make: (sid: number) => S): S {
+    const existing = this.states.get(descriptor.name);
+    if (existing !== undefined) {
+      if (existing.descriptor.kind !== descriptor.kind) {
+        throw new TypeError(
+          `state '${descriptor.name}' was registered as ${existing.descriptor.kind} state and is now requested as ${descriptor.kind} state`,
+        );
+      }
+      return existing as S;
+    }
+    const sid = this.bySid.length;
+    if (sid > 0xffff) throw new RangeError('LevelStateBackend: too many states in one operator');
+    const state = make(sid);
+    this.bySid.push(state);
+    this.states.set(descriptor.name, state);
+    this.tables = [...this.tables, ...state.tables];
+    if (this.rawRestored.length > 0) this.materializeRestored();
+    return state;
+  }
+
+  getValueState<T>(descriptor: ValueStateDescriptor<T>): InternalValueState<T> {
+    const d = descriptor as StateDescriptor<unknown>;
+    return this.register(d, (sid) => new LevelValueState<T>(this, d, sid));
+  }
+
+  getListState<T>(descriptor: ListStateDescriptor<T>): InternalListState<T> {
+    const d = descriptor as StateDescriptor<unknown>;
+    return this.register(d, (sid) => new LevelListState<T>(this, d, sid, this.listChunkSize));
+  }
+
+  getMapState<UK extends KeyType, UV>(descriptor: MapStateDescriptor<UK, UV>): InternalMapState<UK, UV> {
+    const d = descriptor as unknown as StateDescriptor<unknown>;
+    return this.register(d, (sid) => new LevelMapState<UK, UV>(this, d, sid));
+  }
+
+  getReducingState<T>(descriptor: ReducingStateDescriptor<T>): InternalReducingState<T> {
+    const d = descriptor as StateDescriptor<unknown>;
+    return this.register(d, (sid) => new LevelReducingState<T>(this, d, sid));
+  }
+
+  getAggregatingState<TIn, TAcc, TOut>(
+    descriptor: AggregatingStateDescriptor<TIn, TAcc, TOut>,
+  ): InternalAggregatingState<TIn, TOut> {
+    const d = descriptor as StateDescriptor<unknown>;
+    return this.register(d, (sid) => new LevelAggregatingState<TIn, TAcc, TOut>(this, d, sid));
+  }
+
+  // ---- counts and keys ----
+
+  /** Resolves, with `getSync`, whether blind-written rows existed, so counts are exact. */
+  private resolveUnknown(): void {
+    for (const s of this.states.values()) {
+      const t = s.head;
+      for (const m of [t.resolving, t.unknown]) {
+        if (m === undefined || m.size === 0) continue;
+        this.checkOpen();
+        for (const [k, ns] of m) if (this.db.getSync(Buffer.from(k, 'latin1')) !== undefined) t.inc(ns, -1);
+        m.clear();
+      }
+    }
+  }
+
+  numEntries(namespace?: Namespace): number {
+    if (this.disposed) return 0;
+    this.resolveUnknown();
+    let n = 0;
+    for (const s of this.states.values()) {
+      const t = s.head;
+      if (namespace === undefined) n += t.count;
+      else if (namespace === VOID_NAMESPACE) n += t.voidCount;
+      else n += t.byNs.get(namespace) ?? 0;
+    }
+    return n;
+  }
+
+  keys(stateName: string, namespace: Namespace): KeyType[] {
+    const s = this.states.get(stateName);
+    if (s === undefined || this.kgCount === 0) return [];
+    this.checkOpen();
+    const nsEnc = Buffer.from(encodeKey(namespace), 'latin1');
+    const found = new Set<string>();
+    const ranges: Array<[Buffer, Buffer]> = [];
+    for (let kg = this.keyGroupRange.start; kg <= this.keyGroupRange.end; kg++) {
+      const lo = Buffer.allocUnsafe(4);
+      lo.writeUInt16BE(kg, 0);
+      lo.writeUInt16BE(s.sid, 2);
+      let hi = kgPrefix(kg + 1);
+      if (s.sid < 0xffff) {
+        hi = Buffer.from(lo);
+        hi.writeUInt16BE(s.sid + 1, 2);
+      }
+      ranges.push([lo, hi]);
+    }
+    this.scanner().scan(this.location, ranges, false, (k) => {
+      const keyEnd = skipKey(k, 4);
+      const nsEnd = skipKey(k, keyEnd);
+      if (nsEnd !== k.length) return;
+      if (k.subarray(keyEnd).equals(nsEnc)) found.add(k.toString('latin1'));
+    });
+    const nsStr = nsEnc.toString('latin1');
+    for (const [k, v] of s.head.pending()) {
+      if (!k.endsWith(nsStr)) continue;
+      const b = Buffer.from(k, 'latin1');
+      const keyEnd = skipKey(b, 4);
+      if (skipKey(b, keyEnd) !== b.length || !b.subarray(keyEnd).equals(nsEnc)) continue;
+      if (v === TOMB) found.delete(k);
+      else found.add(k);
+    }
+    const out: KeyType[] = [];
+    for (const k of found) out.push(decodeKey(Buffer.from(k, 'latin1'), 4));
+    return out;
+  }
+
+  private scanner(): SyncScanner {
+    this.scannerUsed = true;
+    return SyncScanner.get();
+  }
+
+  // ---- snapshots ----
+
+  /** Encodes every buffered or in-flight row, grouped by key group and sorted. */
+  private captureOverlay(): Overlay {
+    const overlay: Overlay = new Map();
+    for (const t of this.tables) {
+      const rows = t.pending();
+      if (rows.size === 0) continue;
+      for (const [k, v] of rows) {
+        const kg = (k.charCodeAt(0) << 8) | k.charCodeAt(1);
+        let list = overlay.get(kg);
+        if (list === undefined) overlay.set(kg, (list = []));
+        list.push([
+          Buffer.from(k, 'latin1'),
+          v === TOMB ? TOMB : v instanceof RawBytes ? v.bytes : t.codec.encode(v),
+        ]);
+      }
+    }
+    for (const list of overlay.values()) list.sort((a, b) => Buffer.compare(a[0], b[0]));
+    return overlay;
+  }
+
+  private assemble(
+    bySid: ReadonlyArray<LevelState | undefined>,
+    encoded: Map<number, Map<number, Uint8Array>>,
+    prev: Map<string, Map<number, Uint8Array>> | undefined,
+    scanned: (kg: number) => boolean,
+    leftovers: ReadonlyArray<{ name: string; kind: string; keyGroup: number; data: Uint8Array }>,
+  ): SnapshotResult {
+    const states: Array<KeyedStateSnapshot['states'][number]> = [];
+    const bytes = new Map<string, Map<number, Uint8Array>>();
+    for (const st of bySid) {
+      if (st === undefined) continue;
+      const name = st.descriptor.name;
+      const perKg = new Map<number, Uint8Array>();
+      const old = prev?.get(name);
+      const keyGroups: Array<{ keyGroup: number; data: Uint8Array }> = [];
+      for (let kg = this.keyGroupRange.start; kg <= this.keyGroupRange.end; kg++) {
+        const data = scanned(kg) ? encoded.get(kg)?.get(st.sid) : old?.get(kg);
+        if (data === undefined) continue;
+        perKg.set(kg, data);
+        keyGroups.push({ keyGroup: kg, data });
+      }
+      bytes.set(name, perKg);
+      states.push({ name, kind: st.descriptor.kind, keyGroups });
+    }
+    const carried = new Map<string, { kind: string; keyGroups: Array<{ keyGroup: number; data: Uint8Array }> }>();
+    for (const raw of leftovers) {
+      let e = carried.get(raw.name);
+      if (e === undefined) carried.set(raw.name, (e = { kind: raw.kind, keyGroups: [] }));
+      e.keyGroups.push({ keyGroup: raw.keyGroup, data: raw.data });
+    }
+    for (const [name, e] of carried) states.push({ name, kind: e.kind, keyGroups: e.keyGroups });
+    return { snapshot: { backend: 'level', maxParallelism: this.maxParallelism, states }, bytes };
+  }
+
+  /**
+   * Serializes all state, synchronously: reads LevelDB through a helper thread while the
+   * calling thread waits. Always full; prefer {@link LevelKeyedStateBackend.snapshotAsync}.
+   */
+  snapshot(): KeyedStateSnapshot {
+    this.checkOpen();
+    const now = this.clock.now();
+    const overlay = this.captureOverlay();
+    const encoded = new Map<number, Map<number, Uint8Array>>();
+    if (this.kgCount > 0 && this.bySid.length > 0) {
+      let enc: KeyGroupEncoder | undefined;
+      let feeder: MergeFeeder | undefined;
+      let curKg = -1;
+      const done = (): void => {
+        if (feeder === undefined || enc === undefined) return;
+        feeder.end();
+        encoded.set(curKg, enc.finish());
+      };
+      const open = (kg: number): void => {
+        curKg = kg;
+        enc = new KeyGroupEncoder(this.bySid, now);
+        feeder = new MergeFeeder(overlay.get(kg) ?? [], enc);
+      };
+      let nextKg = this.keyGroupRange.start;
+      // Key groups before `upTo` that had no LevelDB rows still get their overlay rows.
+      const advanceTo = (upTo: number): void => {
+        while (nextKg < upTo) {
+          done();
+          open(nextKg++);
+        }
+      };
+      const range: readonly [Buffer, Buffer] = [kgPrefix(this.keyGroupRange.start), kgPrefix(this.keyGroupRange.end + 1)];
+      this.scanner().scan(this.location, [range], true, (k, v) => {
+        const kg = k.readUInt16BE(0);
+        if (kg !== curKg) advanceTo(kg + 1);
+        (feeder as MergeFeeder).row(k, v as Buffer);
+      });
+      advanceTo(this.keyGroupRange.end + 1);
+      done();
+    }
+    return this.assemble(this.bySid, encoded, undefined, () => true, [...this.rawRestored]).snapshot;
+  }
+
+  /**
+   * Serializes all state without stopping processing. The snapshot is consistent as of the
+   * call: the write buffer is encoded and a LevelDB snapshot taken synchronously; LevelDB is
+   * then read asynchronously. Key groups not written since the previous call reuse that
+   * call's bytes (the same `Uint8Array` objects); every `consolidateEvery`-th call is full.
+   */
+  snapshotAsync(): Promise<KeyedStateSnapshot> {
+    this.checkOpen();
+    const now = this.clock.now();
+    const dirty = this.kgDirty;
+    this.kgDirty = new Uint8Array(this.kgCount);
+    const full = this.lastSnapshot === undefined || ++this.snapshotsSinceFull >= this.consolidateEvery;
+    if (full) this.snapshotsSinceFull = 0;
+    const overlay = this.captureOverlay();
+    const ldbSnapshot = this.db.snapshot();
+    const leftovers = [...this.rawRestored];
+    const bySid = [...this.bySid];
+    const prevPromise = this.lastSnapshot;
+    const run = async (): Promise<SnapshotResult> => {
+      try {
+        let prev: SnapshotResult | undefined;
+        if (!full && prevPromise !== undefined) prev = await prevPromise.catch(() => undefined);
+        const scanAll = prev === undefined;
+        const scanned = (kg: number): boolean => scanAll || dirty[kg - this.kgStart] === 1;
+        const encoded = new Map<number, Map<number, Uint8Array>>();
+        let scannedCount = 0;
+        if (bySid.length > 0) {
+          for (let kg = this.keyGroupRange.start; kg <= this.keyGroupRange.end; kg++) {
+            if (!scanned(kg)) continue;
+            scannedCount++;
+            const enc = new KeyGroupEncoder(bySid, now);
+            const feeder = new MergeFeeder(overlay.get(kg) ?? [], enc);
+            const it = this.db.iterator({ gte: kgPrefix(kg), lt: kgPrefix(kg + 1), snapshot: ldbSnapshot });
+            try {
+              for (;;) {
+                const rows = await it.nextv(1000);
+                if (rows.length === 0) break;
+                for (const [k, v] of rows) feeder.row(k, v);
+              }
+            } finally {
+              await it.close();
+            }
+            feeder.end();
+            encoded.set(kg, enc.finish());
+          }
+        }
+        this.statsData.lastSnapshotScannedKeyGroups = scannedCount;
+        this.statsData.lastSnapshotReusedKeyGroups = this.kgCount - scannedCount;
+        return this.assemble(bySid, encoded, prev?.bytes, scanned, leftovers);
+      } finally {
+        await ldbSnapshot.close();
+      }
+    };
+    const p = run();
+    this.lastSnapshot = p;
+    return p.then((r) => r.snapshot);
+  }
+
+  /** Loads the owned key groups of `snapshots` (decoded when each state is registered). */
+  restore(snapshots: readonly KeyedStateSnapshot[]): void {
+    this.checkOpen();
+    for (const snap of snapshots) {
+      if (snap.maxParallelism !== this.maxParallelism) {
+        throw new Error(
+          `cannot restore keyed state written with maxParallelism ${snap.maxParallelism} into a job with maxParallelism ${this.maxParallelism}`,
+        );
+      }
+      for (const st of snap.states) {
+        for (const { keyGroup, data } of st.keyGroups) {
+          if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) continue;
+          this.rawRestored.push({ name: st.name, kind: st.kind, keyGroup, data });
+        }
+      }
+    }
+    this.materializeRestored();
+  }
+
+  /**
+   * Writes restored entries of every registered state into the store (through the write
+   * buffer, so they are readable at once); entries of states not registered yet stay raw and
+   * are carried over unchanged by snapshots. Called on registration and by the runtime.
+   * @internal
+   */
+  materializeRestored(): void {
+    const remaining: typeof this.rawRestored = [];
+    for (const raw of this.rawRestored) {
+      const state = this.states.get(raw.name);
+      if (state === undefined) {
+        remaining.push(raw);
+        continue;
+      }
+      if (state.descriptor.kind !== raw.kind) {
+        throw new TypeError(`restored state '${raw.name}' is ${raw.kind} state but is registered as ${state.descriptor.kind}`);
+      }
+      const buf = Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
+      const prefix = kgStr(raw.keyGroup) + state.sidStr;
+      let pos = 0;
+      while (buf[pos] === 1) {
+        const nsStart = pos + 1;
+        const nsEnd = skipKey(buf, nsStart);
+        const keyEnd = skipKey(buf, nsEnd);
+        const ns = decodeKey(buf, nsStart) as Namespace;
+        const len = readVarint(buf, keyEnd);
+        const entry = buf.subarray(rpos, rpos + len);
+        pos = rpos + len;
+        if (pos > buf.length) throw new RangeError('truncated state snapshot');
+        const p = prefix + buf.toString('latin1', nsEnd, keyEnd) + buf.toString('latin1', nsStart, nsEnd);
+        state.restoreEntry(p, ns, entry);
+      }
+    }
+    this.rawRestored = remaining;
+  }
+
+  /** Counters of cache use, batches and the last incremental snapshot. @internal */
+  stats(): LevelStateStats {
+    return { ...this.statsData, cachedRows: this.cache.size };
+  }
+
+  /** Drops the read cache (tests: force reads from LevelDB). @internal */
+  dropCache(): void {
+    this.cache.clear();
+  }
+
+  /** Waits for pending writes and snapshots, closes the database and deletes its directory. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    try {
+      await this.flushing;
+    } catch {
+      // reported by flush()
+    }
+    try {
+      await this.lastSnapshot;
+    } catch {
+      // reported by snapshotAsync()
+    }
+    this.disposed = true;
+    for (const t of this.tables) {
+      t.dirty.clear();
+      t.inflight = undefined;
+    }
+    this.cache.clear();
+    this.states.clear();
+    this.rawRestored = [];
+    if (this.scannerUsed) {
+      try {
+        SyncScanner.get().close(this.location);
+      } catch {
+        // the helper thread is gone; nothing to close there
+      }
+    }
+    await this.db.close();
+    await rm(this.location, { recursive: true, force: true });
+  }
+}

@@ -35,6 +35,15 @@ const JSON_SERDE: Serde<unknown> = {
 };
 
 /**
+ * Whether `serde` is the default JSON serde (snapshots then encode values straight into the
+ * output buffer).
+ * @internal
+ */
+export function isJsonSerde(serde: Serde<unknown>): boolean {
+  return serde === JSON_SERDE;
+}
+
+/**
  * A UTF-8 string serde.
  * @public
  */

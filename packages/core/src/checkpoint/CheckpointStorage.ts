@@ -40,6 +40,12 @@ export interface CheckpointManifest {
   readonly operators: ReadonlyArray<{ readonly uid: string; readonly name: string; readonly parallelism: number }>;
   /** The state files. */
   readonly files: readonly CheckpointFileEntry[];
+  /**
+   * Key-group blobs kept in `shared/` by content hash and referenced from state files: a blob
+   * that did not change since an earlier checkpoint is not written again (incremental
+   * checkpoints).
+   */
+  readonly shared?: ReadonlyArray<{ readonly hash: string; readonly size: number }>;
 }
 
 /**
@@ -74,6 +80,9 @@ export interface CheckpointInfo {
 }
 
 const MANIFEST = '_manifest.json';
+const SHARED = 'shared';
+/** Key-group blobs at least this large go to `shared/` (smaller ones stay inline). */
+const SHARE_THRESHOLD = 4096;
 const DIR_PREFIX = 'chk-';
 
 function dirName(id: number): string {
@@ -112,6 +121,9 @@ async function syncDir(path: string): Promise<void> {
  * @public
  */
 export class CheckpointStorage {
+  /** Hashes of blob objects already written (backends reuse the object of an unchanged key group). */
+  private readonly known = new WeakMap<Uint8Array, string>();
+
   /** @param dir - the checkpoint directory (created when missing) */
   constructor(readonly dir: string) {}
 
@@ -124,16 +136,47 @@ export class CheckpointStorage {
     await mkdir(path, { recursive: true });
     const files: CheckpointFileEntry[] = [];
     let sizeBytes = 0;
+    const sharedDir = join(this.dir, SHARED);
+    await mkdir(sharedDir, { recursive: true });
+    const shared = new Map<string, Uint8Array>();
+    const externalize = (blob: Uint8Array): string | undefined => {
+      if (blob.length < SHARE_THRESHOLD) return undefined;
+      let hash = this.known.get(blob);
+      if (hash === undefined) {
+        hash = sha256(blob);
+        this.known.set(blob, hash);
+      }
+      shared.set(hash, blob);
+      return hash;
+    };
+    const encoded = snapshots.map((s) => encodeSnapshot(s, externalize));
+    await Promise.all(
+      [...shared].map(async ([hash, blob]) => {
+        const target = join(sharedDir, `${hash}.kg`);
+        const existing = await stat(target).catch(() => undefined);
+        if (existing?.size === blob.length) return;
+        const tmp = `${target}.${process.pid}.tmp`;
+        await writeDurably(tmp, blob);
+        await rename(tmp, target);
+        sizeBytes += blob.length;
+      }),
+    );
     await Promise.all(
       snapshots.map(async (s, i) => {
-        const bytes = encodeSnapshot(s);
+        const bytes = encoded[i] as Uint8Array;
         const file = `${String(i).padStart(4, '0')}-${s.uid.replace(/[^A-Za-z0-9_.-]/g, '_')}-${s.subtask}.state`;
         await writeDurably(join(path, file), bytes);
         files[i] = { file, uid: s.uid, subtask: s.subtask, size: bytes.length, sha256: sha256(bytes) };
         sizeBytes += bytes.length;
       }),
     );
-    const manifest: CheckpointManifest = { format: 1, ...meta, files };
+    await syncDir(sharedDir);
+    const manifest: CheckpointManifest = {
+      format: 1,
+      ...meta,
+      files,
+      shared: [...shared].map(([hash, blob]) => ({ hash, size: blob.length })),
+    };
     const tmp = join(path, `${MANIFEST}.tmp`);
     await writeDurably(tmp, JSON.stringify(manifest, null, 1));
     await rename(tmp, join(path, MANIFEST));
@@ -178,6 +221,14 @@ export class CheckpointStorage {
         const bytes = await readFile(join(path, f.file));
         if (sha256(bytes) !== f.sha256) throw new Error(`${f.file} does not match its checksum`);
       }
+      for (const b of manifest.shared ?? []) {
+        sizeBytes += b.size;
+        if (!verify) continue;
+        const bytes = await readFile(join(this.dir, SHARED, `${b.hash}.kg`)).catch(() => {
+          throw new Error(`shared state blob ${b.hash} is missing`);
+        });
+        if (bytes.length !== b.size || sha256(bytes) !== b.hash) throw new Error(`shared state blob ${b.hash} is corrupt`);
+      }
     } catch (e) {
       problem = manifest === undefined ? `no valid manifest (${(e as Error).message})` : (e as Error).message;
     }
@@ -216,10 +267,23 @@ export class CheckpointStorage {
     const manifest = JSON.parse(await readFile(join(path, MANIFEST), 'utf8')) as CheckpointManifest;
     if (manifest.format !== 1 || !Array.isArray(manifest.files)) throw new Error('unsupported checkpoint manifest');
     const snapshots = new Map<string, OperatorSubtaskSnapshot[]>();
+    const blobs = new Map<string, Uint8Array>();
+    for (const b of manifest.shared ?? []) {
+      const bytes = await readFile(join(this.dir, SHARED, `${b.hash}.kg`)).catch(() => {
+        throw new Error(`shared state blob ${b.hash} is missing`);
+      });
+      if (bytes.length !== b.size || sha256(bytes) !== b.hash) throw new Error(`shared state blob ${b.hash} is corrupt`);
+      blobs.set(b.hash, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    }
+    const resolve = (ref: string): Uint8Array => {
+      const b = blobs.get(ref);
+      if (b === undefined) throw new Error(`state refers to shared blob ${ref}, which the manifest does not list`);
+      return b;
+    };
     for (const f of manifest.files) {
       const bytes = await readFile(join(path, f.file));
       if (bytes.length !== f.size || sha256(bytes) !== f.sha256) throw new Error(`${f.file} does not match the manifest`);
-      const snap = decodeSnapshot(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      const snap = decodeSnapshot(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), resolve);
       if (snap.uid !== f.uid || snap.subtask !== f.subtask) throw new Error(`${f.file} holds the wrong operator`);
       const list = snapshots.get(snap.uid) ?? [];
       list.push(snap);
@@ -232,15 +296,34 @@ export class CheckpointStorage {
   async prune(retain: number): Promise<void> {
     const all = await this.list(false);
     let kept = 0;
+    const referenced = new Set<string>();
+    let inFlight = false;
     for (const info of all) {
       const keep = info.complete && kept < retain;
       if (keep) {
         kept++;
+        for (const b of info.manifest?.shared ?? []) referenced.add(b.hash);
         continue;
       }
       // A partial checkpoint newer than the newest complete one may still be being written.
-      if (!info.complete && kept === 0) continue;
+      if (!info.complete && kept === 0) {
+        inFlight = true;
+        continue;
+      }
       await rm(info.path, { recursive: true, force: true });
+    }
+    // Shared blobs no retained checkpoint refers to. While a checkpoint is being written its
+    // new blobs are not referenced yet: keep everything then.
+    if (inFlight) return;
+    let names: string[] = [];
+    try {
+      names = await readdir(join(this.dir, SHARED));
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const hash = n.endsWith('.kg') ? n.slice(0, -3) : undefined;
+      if (hash !== undefined && !referenced.has(hash)) await rm(join(this.dir, SHARED, n), { force: true });
     }
   }
 

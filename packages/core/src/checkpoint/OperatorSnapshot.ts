@@ -27,11 +27,22 @@ export interface OperatorSubtaskSnapshot {
 }
 
 const MAGIC = 0x57454952; // 'WEIR'
-const VERSION = 1;
+const VERSION = 2;
+
+/**
+ * Moves a large key-group blob out of the state file: returns a reference (the blob's content
+ * hash) under which the storage keeps it, or `undefined` to keep it inline.
+ * @internal
+ */
+export type Externalize = (blob: Uint8Array) => string | undefined;
 
 /** Encodes a snapshot into one file's bytes. @internal */
-export function encodeSnapshot(s: OperatorSubtaskSnapshot): Uint8Array {
-  const w = new BinaryWriter();
+export function encodeSnapshot(s: OperatorSubtaskSnapshot, externalize?: Externalize): Uint8Array {
+  let size = 1024;
+  for (const st of s.keyed?.states ?? []) for (const kg of st.keyGroups) size += kg.data.length + 16;
+  for (const t of s.timers) size += t.data.length + 16;
+  for (const b of Object.values(s.operatorState)) size += b.length + 64;
+  const w = new BinaryWriter(size);
   w.f64(MAGIC);
   w.varint(VERSION);
   w.string(s.uid);
@@ -55,7 +66,15 @@ export function encodeSnapshot(s: OperatorSubtaskSnapshot): Uint8Array {
       w.varint(st.keyGroups.length);
       for (const kg of st.keyGroups) {
         w.varint(kg.keyGroup);
-        w.bytes(kg.data);
+        const ref = externalize?.(kg.data);
+        if (ref === undefined) {
+          w.u8(0);
+          w.bytes(kg.data);
+        } else {
+          w.u8(1);
+          w.string(ref);
+          w.varint(kg.data.length);
+        }
       }
     }
   }
@@ -75,7 +94,7 @@ export function encodeSnapshot(s: OperatorSubtaskSnapshot): Uint8Array {
 }
 
 /** Decodes {@link encodeSnapshot}'s bytes; throws on anything malformed or truncated. @internal */
-export function decodeSnapshot(bytes: Uint8Array): OperatorSubtaskSnapshot {
+export function decodeSnapshot(bytes: Uint8Array, resolve?: (ref: string, size: number) => Uint8Array): OperatorSubtaskSnapshot {
   const r = new BinaryReader(bytes);
   if (r.f64() !== MAGIC) throw new Error('not a Weir state file (bad magic)');
   const version = r.varint();
@@ -95,7 +114,18 @@ export function decodeSnapshot(bytes: Uint8Array): OperatorSubtaskSnapshot {
       const kind = r.string();
       const m = r.varint();
       const keyGroups: Array<{ keyGroup: number; data: Uint8Array }> = [];
-      for (let j = 0; j < m; j++) keyGroups.push({ keyGroup: r.varint(), data: r.bytes().slice() });
+      for (let j = 0; j < m; j++) {
+        const keyGroup = r.varint();
+        if (r.u8() === 0) keyGroups.push({ keyGroup, data: r.bytes().slice() });
+        else {
+          const ref = r.string();
+          const size = r.varint();
+          if (resolve === undefined) throw new Error(`state file refers to shared blob ${ref} but no resolver was given`);
+          const data = resolve(ref, size);
+          if (data.length !== size) throw new Error(`shared blob ${ref} has ${data.length} bytes, expected ${size}`);
+          keyGroups.push({ keyGroup, data });
+        }
+      }
       states.push({ name, kind, keyGroups });
     }
     keyed = { backend, maxParallelism, states };

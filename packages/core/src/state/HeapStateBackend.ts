@@ -2,6 +2,7 @@ import type { Clock } from '../api/Clock.js';
 import type { KeyType } from '../api/types.js';
 import { type KeyGroupRange, keyGroupFor } from '../runtime/keygroups.js';
 import { BinaryReader, BinaryWriter } from './codec.js';
+import { isJsonSerde } from '../api/Serde.js';
 import type {
   AggregatingStateDescriptor,
   ListStateDescriptor,
@@ -210,22 +211,30 @@ abstract class HeapState {
   abstract encodeEntry(w: BinaryWriter, stored: unknown, now: number): boolean;
   abstract decodeEntry(r: BinaryReader): unknown;
 
+  /** The default JSON serde is written straight into the snapshot buffer (same bytes). */
+  private jsonValuesCache: boolean | undefined;
+  private get jsonValues(): boolean {
+    if (this.jsonValuesCache === undefined) this.jsonValuesCache = isJsonSerde(this.descriptor.serde);
+    return this.jsonValuesCache;
+  }
+
   protected encodeLeaf(w: BinaryWriter, stored: unknown): void {
+    let v = stored;
     if (this.ttlMs !== 0) {
       const e = stored as TtlEntry;
       w.f64(e.t);
-      w.bytes(this.descriptor.serde.serialize(e.v));
-    } else {
-      w.bytes(this.descriptor.serde.serialize(stored));
+      v = e.v;
     }
+    if (this.jsonValues) w.json(v);
+    else w.bytes(this.descriptor.serde.serialize(v));
   }
 
   protected decodeLeaf(r: BinaryReader): unknown {
     if (this.ttlMs !== 0) {
       const t = r.f64();
-      return { v: this.descriptor.serde.deserialize(r.bytes()), t } satisfies TtlEntry;
+      return { v: this.jsonValues ? r.json() : this.descriptor.serde.deserialize(r.bytes()), t } satisfies TtlEntry;
     }
-    return this.descriptor.serde.deserialize(r.bytes());
+    return this.jsonValues ? r.json() : this.descriptor.serde.deserialize(r.bytes());
   }
 }
 
@@ -654,15 +663,21 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       const keyGroups: Array<{ keyGroup: number; data: Uint8Array }> = [];
       state.table.groups.forEach((g, i) => {
         if (g === undefined) return;
-        const w = new BinaryWriter();
+        let n = 0;
+        for (const m of g.values()) n += m.size;
+        const w = new BinaryWriter(64 + n * 32);
         for (const [ns, m] of g) {
           for (const [key, stored] of m) {
-            const entry = new BinaryWriter();
-            if (!state.encodeEntry(entry, stored, now)) continue;
+            const mark = w.length;
             w.u8(1);
             w.key(ns);
             w.key(key);
-            w.bytes(entry.finish());
+            const slot = w.beginLength();
+            if (!state.encodeEntry(w, stored, now)) {
+              w.truncate(mark);
+              continue;
+            }
+            w.endLength(slot);
           }
         }
         w.u8(0);
@@ -726,8 +741,11 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       while (r.u8() === 1) {
         const ns = r.key() as Namespace;
         const key = r.key();
-        const entry = new BinaryReader(r.bytes());
-        state.table.put(raw.keyGroup, ns, key, state.decodeEntry(entry));
+        const len = r.varint();
+        const end = r.position + len;
+        const value = state.decodeEntry(r);
+        if (r.position !== end) throw new Error(`restored state '${raw.name}' has a malformed entry`);
+        state.table.put(raw.keyGroup, ns, key, value);
       }
     }
     this.rawRestored = remaining;

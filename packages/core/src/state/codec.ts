@@ -5,9 +5,60 @@ const decoder = new TextDecoder();
 
 /** A growable byte buffer for snapshot encoding. @internal */
 export class BinaryWriter {
-  private buf = new Uint8Array(256);
-  private view = new DataView(this.buf.buffer);
+  private buf: Uint8Array;
+  private view: DataView;
   private pos = 0;
+
+  /** @param initialCapacity - bytes to allocate up front (grows by doubling) */
+  constructor(initialCapacity = 256) {
+    this.buf = new Uint8Array(Math.max(16, initialCapacity));
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.pos;
+  }
+
+  /** Drops everything written after `position` (a value of {@link BinaryWriter.length}). */
+  truncate(position: number): void {
+    this.pos = position;
+  }
+
+  /**
+   * Reserves a 5-byte length slot for bytes written next; {@link BinaryWriter.endLength} fills
+   * it with a padded varint, which {@link BinaryReader.varint} reads like any other. Saves
+   * encoding an entry into a temporary buffer first.
+   */
+  beginLength(): number {
+    this.ensure(5);
+    const p = this.pos;
+    this.pos += 5;
+    return p;
+  }
+
+  /** Completes a slot from {@link BinaryWriter.beginLength}. */
+  endLength(slot: number): void {
+    let len = this.pos - slot - 5;
+    if (len > 0xffffffff) throw new RangeError('entry larger than 4 GiB');
+    const b = this.buf;
+    for (let i = 0; i < 4; i++) {
+      b[slot + i] = (len & 0x7f) | 0x80;
+      len = Math.floor(len / 0x80);
+    }
+    b[slot + 4] = len & 0x7f;
+  }
+
+  /** Writes a value exactly as the default JSON serde encodes it, length-prefixed. */
+  json(value: unknown): void {
+    const slot = this.beginLength();
+    if (value !== undefined) {
+      const text = JSON.stringify(value);
+      this.ensure(text.length * 3);
+      this.pos += encoder.encodeInto(text, this.buf.subarray(this.pos)).written;
+    }
+    this.endLength(slot);
+  }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -48,7 +99,20 @@ export class BinaryWriter {
   }
 
   string(s: string): void {
-    this.bytes(encoder.encode(s));
+    const n = s.length;
+    if (n < 43) {
+      // At most 126 UTF-8 bytes: the length fits one varint byte, encode in place.
+      this.ensure(1 + n * 3);
+      const at = this.pos++;
+      const written = encoder.encodeInto(s, this.buf.subarray(this.pos)).written;
+      this.buf[at] = written;
+      this.pos += written;
+      return;
+    }
+    const slot = this.beginLength();
+    this.ensure(n * 3);
+    this.pos += encoder.encodeInto(s, this.buf.subarray(this.pos)).written;
+    this.endLength(slot);
   }
 
   /** Writes a key or namespace with a type tag, so `1` and `'1'` stay distinct. */
@@ -116,6 +180,21 @@ export class BinaryReader {
     const v = this.view.getFloat64(this.pos, true);
     this.pos += 8;
     return v;
+  }
+
+  /** Read position. */
+  get position(): number {
+    return this.pos;
+  }
+
+  /** Reads a value written by {@link BinaryWriter.json} (or by the JSON serde, length-prefixed). */
+  json(): unknown {
+    const n = this.varint();
+    this.need(n);
+    if (n === 0) return undefined;
+    const text = decoder.decode(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return JSON.parse(text);
   }
 
   bytes(): Uint8Array {

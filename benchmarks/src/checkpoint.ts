@@ -1,0 +1,189 @@
+/**
+ * Checkpoint benchmarks:
+ *
+ *   overhead   throughput of a keyed pipeline (fromSequence → map → keyBy → ValueState running
+ *              sum → counting sink) with 1 s checkpoints against none, per state backend.
+ *   large      snapshot and restore time for a large keyed state (default ~1 GB: `--state-mb`),
+ *              on the heap backend: a bounded job fills one ValueState per key, its final
+ *              checkpoint is the snapshot; a second run restores it.
+ *
+ * Usage: node --max-old-space-size=16000 dist/checkpoint.js [--case overhead|large] [--records N]
+ *        [--keys N] [--state-mb N] [--reps N] [--quick] [--backend heap|level]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as core from '@weir/core';
+import {
+  type Collector,
+  type KeyedProcessContext,
+  type KeyedProcessFunction,
+  type RuntimeContext,
+  type StateBackend,
+  StreamEnvironment,
+  type StreamEnvironmentOptions,
+  type ValueState,
+  ValueStateDescriptor,
+} from '@weir/core';
+
+class RunningSum implements KeyedProcessFunction<number, number, number> {
+  private sum!: ValueState<number>;
+  open(ctx: RuntimeContext): void {
+    this.sum = ctx.getState(new ValueStateDescriptor<number>('sum'));
+  }
+  processElement(v: number, _ctx: KeyedProcessContext<number>, out: Collector<number>): void {
+    const s = (this.sum.value() ?? 0) + v;
+    this.sum.update(s);
+    if ((v & 1023) === 0) out.collect(s);
+  }
+}
+
+class Fill implements KeyedProcessFunction<number, number, never> {
+  private v!: ValueState<string>;
+  constructor(private readonly payload: string) {}
+  open(ctx: RuntimeContext): void {
+    this.v = ctx.getState(new ValueStateDescriptor<string>('payload'));
+  }
+  processElement(k: number): void {
+    this.v.update(`${k}:${this.payload}`);
+  }
+}
+
+function backendOf(name: string, dir: string): StateBackend | undefined {
+  if (name === 'heap') return undefined;
+  const Level = (core as unknown as Record<string, new (o: { dir: string }) => StateBackend>).LevelStateBackend;
+  if (Level === undefined) throw new Error('LevelStateBackend is not available in this build');
+  return new Level({ dir: join(dir, 'level') });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+async function overheadRun(records: number, keys: number, backend: string, intervalMs: number | undefined): Promise<{ rate: number; checkpoints: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'weir-bench-cp-'));
+  try {
+    const sb = backendOf(backend, dir);
+    const opts: StreamEnvironmentOptions = {
+      parallelism: 1,
+      ...(sb !== undefined ? { stateBackend: sb } : {}),
+      ...(intervalMs !== undefined ? { checkpoint: { dir: join(dir, 'cp'), intervalMs } } : {}),
+    };
+    const env = StreamEnvironment.create(opts);
+    let n = 0;
+    env
+      .fromSequence(0, records - 1)
+      .uid('src')
+      .map((x) => x % 100_003)
+      .keyBy((x) => x % keys)
+      .process(new RunningSum())
+      .uid('sum')
+      .sinkTo({ createWriter: () => ({ write: () => void n++ }) })
+      .uid('sink');
+    const t0 = performance.now();
+    const job = env.executeAsync('checkpoint overhead');
+    const result = await job.done;
+    const secs = (performance.now() - t0) / 1000;
+    void result;
+    return { rate: records / secs, checkpoints: job.lastCheckpoint()?.checkpointId ?? 0 };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function overhead(o: { records: number; keys: number; reps: number; backends: string[] }): Promise<void> {
+  console.log(`checkpoint overhead: ${o.records.toLocaleString('en-US')} records, ${o.keys.toLocaleString('en-US')} keys, parallelism 1, median of ${o.reps}`);
+  for (const backend of o.backends) {
+    await overheadRun(Math.min(o.records, 500_000), o.keys, backend, undefined); // warm-up
+    const none: number[] = [];
+    const cp: number[] = [];
+    let cps = 0;
+    for (let i = 0; i < o.reps; i++) {
+      none.push((await overheadRun(o.records, o.keys, backend, undefined)).rate);
+      const r = await overheadRun(o.records, o.keys, backend, 1_000);
+      cp.push(r.rate);
+      cps = Math.max(cps, r.checkpoints);
+    }
+    const a = median(none);
+    const b = median(cp);
+    console.log(
+      `  ${backend.padEnd(5)} no checkpoints ${Math.round(a).toLocaleString('en-US')} rec/s | 1 s checkpoints ${Math.round(b).toLocaleString('en-US')} rec/s (${cps} checkpoints) | overhead ${(((a - b) / a) * 100).toFixed(1)}%`,
+    );
+  }
+}
+
+async function large(o: { stateMb: number }): Promise<void> {
+  const valueBytes = 200;
+  const keys = Math.round((o.stateMb * 1024 * 1024) / valueBytes);
+  const payload = 'x'.repeat(valueBytes - 12);
+  const dir = await mkdtemp(join(tmpdir(), 'weir-bench-large-'));
+  const build = (env: StreamEnvironment, n: number): void => {
+    env
+      .fromSequence(0, n - 1)
+      .uid('src')
+      .keyBy((k) => k)
+      .process(new Fill(payload))
+      .uid('fill')
+      .sinkTo({ createWriter: () => ({ write() {} }) })
+      .uid('sink');
+  };
+  try {
+    const cp = { dir: join(dir, 'cp'), intervalMs: 0, retain: 1 };
+    const env = StreamEnvironment.create({ parallelism: 1, checkpoint: cp });
+    build(env, keys);
+    const t0 = performance.now();
+    const job = env.executeAsync('fill');
+    await job.done;
+    const fillSecs = (performance.now() - t0) / 1000;
+    const snap = job.lastCheckpoint();
+    if (snap === undefined) throw new Error('no final checkpoint');
+    const mb = snap.sizeBytes / 1024 / 1024;
+    console.log(`large state: ${keys.toLocaleString('en-US')} keys × ~${valueBytes} B, checkpoint ${mb.toFixed(0)} MB`);
+    console.log(`  fill ${fillSecs.toFixed(1)} s; snapshot (final checkpoint) ${(snap.durationMs / 1000).toFixed(2)} s = ${(mb / (snap.durationMs / 1000)).toFixed(0)} MB/s`);
+    const env2 = StreamEnvironment.create({ parallelism: 1, checkpoint: cp, restore: 'latest' });
+    build(env2, keys);
+    const t1 = performance.now();
+    const job2 = env2.executeAsync('restore');
+    await job2.done;
+    const total = (performance.now() - t1) / 1000;
+    const final2 = job2.lastCheckpoint();
+    const restoreSecs = total - (final2 !== undefined && final2.checkpointId !== snap.checkpointId ? final2.durationMs / 1000 : 0);
+    console.log(`  restore ${restoreSecs.toFixed(2)} s = ${(mb / restoreSecs).toFixed(0)} MB/s (run ${total.toFixed(2)} s minus its own final checkpoint)`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Entry point (also used by run-all). */
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: false,
+    options: {
+      case: { type: 'string' },
+      records: { type: 'string' },
+      keys: { type: 'string' },
+      'state-mb': { type: 'string' },
+      reps: { type: 'string' },
+      quick: { type: 'boolean' },
+      backend: { type: 'string' },
+    },
+  });
+  const quick = values.quick === true;
+  const which = (values.case as string | undefined) ?? 'all';
+  const backends = values.backend !== undefined ? [values.backend as string] : ['heap', 'level'];
+  const available = backends.filter((b) => b === 'heap' || 'LevelStateBackend' in core);
+  if (which === 'all' || which === 'overhead') {
+    await overhead({
+      records: Number(values.records ?? (quick ? 1_000_000 : 10_000_000)),
+      keys: Number(values.keys ?? 100_000),
+      reps: Number(values.reps ?? (quick ? 1 : 3)),
+      backends: available,
+    });
+  }
+  if (which === 'all' || which === 'large') await large({ stateMb: Number(values['state-mb'] ?? (quick ? 64 : 1024)) });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main(process.argv.slice(2));

@@ -4,6 +4,26 @@
  */
 export { StreamEnvironment, type StreamEnvironmentOptions } from './api/StreamEnvironment.js';
 export {
+  defineJob,
+  isJob,
+  type Job,
+  type JobConfig,
+  type JobDefinition,
+  type JobOption,
+  type JobOptions,
+  type JobOptionValue,
+  type JobProgress,
+  type JobRunResult,
+  RESERVED_JOB_OPTIONS,
+  resolveJobConfig,
+  resolveJobEnvOptions,
+  type RunJobOptions,
+  type RunningJob,
+  runJob,
+  startJob,
+} from './api/Job.js';
+export { UsageError } from './cli/args.js';
+export {
   ConnectedStreams,
   DataStream,
   DataStreamSink,

@@ -33,7 +33,7 @@ export class BroadcastStream<T> {
     readonly descriptors: readonly AnyMapStateDescriptor[],
   ) {
     // Duplicate names or TTLs are pipeline errors: raise them where the stream is built.
-    new BroadcastStateStore(descriptors, 'this broadcast stream');
+    BroadcastStateStore.validate(descriptors, 'this broadcast stream');
   }
 
   /** @internal phantom use of T */

@@ -258,7 +258,9 @@ export class StreamTask implements ChannelListener, ProcessingTimeService, Mailb
     const chans = this.inputs;
     const n = chans.length;
     let processed = 0;
-    for (let scanned = 0; scanned < n && processed < INPUT_BATCH_BUDGET; ) {
+    // While running, stop taking batches once an output is out of credit or a sink is blocked
+    // (a task that is only waiting for barriers must keep reading them).
+    for (let scanned = 0; scanned < n && processed < INPUT_BATCH_BUDGET && (this.status !== 'running' || this.canContinue()); ) {
       const idx = this.rr;
       const ch = chans[idx] as LocalChannel;
       let b = this.current[idx];

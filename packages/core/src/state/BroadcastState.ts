@@ -155,6 +155,11 @@ export class BroadcastStateStore {
     }
   }
 
+  /** Throws `InvalidPipelineError` when `descriptors` cannot be broadcast states together. */
+  static validate(descriptors: readonly AnyMapStateDescriptor[], where: string): void {
+    new BroadcastStateStore(descriptors, where);
+  }
+
   /** The writable state of `descriptor`; throws when it was not passed to `broadcast(...)`. */
   get<K extends KeyType, V>(descriptor: MapStateDescriptor<K, V>): BroadcastState<K, V> & { readonly readOnly: ReadOnlyBroadcastState<K, V> } {
     const s = this.states.get(descriptor.name);

@@ -452,6 +452,13 @@ class RowCache {
 // ---------------------------------------------------------------------------------------------
 // Tables: one per kind of row of a state, each with its own codec and write buffer
 
+/** A present row whose value does not matter (counting). */
+const EMPTY = Buffer.alloc(0);
+/** Key group flag: written since the last `snapshotAsync()` capture. */
+const SNAPSHOT_DIRTY = 1;
+/** Key group flag: written since its entries were last counted. */
+const COUNT_DIRTY = 2;
+
 const PRESENT = 1;
 const ABSENT_KNOWN = 0;
 const UNKNOWN = 2;
@@ -459,19 +466,10 @@ const UNKNOWN = 2;
 class Table {
   dirty = new Map<string, unknown>();
   inflight: Map<string, unknown> | undefined = undefined;
-  /** Counted tables: dirty rows whose existence in LevelDB before this buffer is not known. */
-  unknown = new Map<string, Namespace>();
-  /** Counted tables: `unknown` of the batch being written, until `hasMany` answered. */
-  resolving: Map<string, Namespace> | undefined = undefined;
-  count = 0;
-  voidCount = 0;
-  readonly byNs = new Map<Namespace, number>();
 
   constructor(
     readonly store: LevelKeyedStateBackend,
     readonly codec: Codec,
-    /** Whether rows of this table are the entries `numEntries` counts. */
-    readonly counted: boolean,
   ) {}
 
   get(k: string): unknown {
@@ -496,6 +494,7 @@ class Table {
     return v;
   }
 
+  /** Whether row `k` (not in the write buffer) exists, when known without reading LevelDB. */
   private prior(k: string): number {
     if (this.inflight !== undefined) {
       const v = this.inflight.get(k);
@@ -506,47 +505,19 @@ class Table {
     return UNKNOWN;
   }
 
-  inc(ns: Namespace, d: number): void {
-    this.count += d;
-    if (ns === VOID_NAMESPACE) this.voidCount += d;
-    else {
-      const n = (this.byNs.get(ns) ?? 0) + d;
-      if (n === 0) this.byNs.delete(ns);
-      else this.byNs.set(ns, n);
-    }
-  }
-
-  set(k: string, v: unknown, ns: Namespace): void {
+  set(k: string, v: unknown): void {
     const store = this.store;
     store.touch(k);
     const d = this.dirty;
-    if (this.counted) {
-      const prev = d.get(k);
-      if (prev === undefined) {
-        const p = this.prior(k);
-        if (p !== PRESENT) {
-          this.inc(ns, 1);
-          if (p === UNKNOWN) this.unknown.set(k, ns);
-        }
-      } else if (prev === TOMB) this.inc(ns, 1);
-    }
     const n = d.size;
     d.set(k, v);
     if (d.size !== n) store.added();
   }
 
-  del(k: string, ns: Namespace): void {
+  del(k: string): void {
     const d = this.dirty;
     const prev = d.get(k);
-    if (prev === undefined) {
-      const p = this.prior(k);
-      if (p === ABSENT_KNOWN) return;
-      if (this.counted) {
-        if (p === PRESENT) this.inc(ns, -1);
-        else this.unknown.set(k, ns);
-      }
-    } else if (prev === TOMB) return;
-    else if (this.counted) this.inc(ns, -1);
+    if (prev === TOMB || (prev === undefined && this.prior(k) === ABSENT_KNOWN)) return;
     const store = this.store;
     store.touch(k);
     const n = d.size;
@@ -639,7 +610,7 @@ abstract class SingleRowState extends LevelState {
 
   constructor(backend: LevelKeyedStateBackend, descriptor: StateDescriptor<unknown>, sid: number) {
     super(backend, descriptor, sid);
-    this.t = new Table(backend, this.leafCodec(), true);
+    this.t = new Table(backend, this.leafCodec());
     this.tables = [this.t];
   }
 
@@ -651,26 +622,26 @@ abstract class SingleRowState extends LevelState {
     const e = stored as TtlEntry;
     const now = this.backend.clock.now();
     if (e.t + this.ttlMs <= now) {
-      this.t.del(k, this.ns);
+      this.t.del(k);
       return undefined;
     }
     if (this.refreshOnRead) {
       e.t = now;
-      this.t.set(k, e, this.ns);
+      this.t.set(k, e);
     }
     return e.v;
   }
 
   protected write(v: unknown): void {
-    this.t.set(this.key(), this.wrap(v), this.ns);
+    this.t.set(this.key(), this.wrap(v));
   }
 
   clear(): void {
-    this.t.del(this.key(), this.ns);
+    this.t.del(this.key());
   }
 
   restoreEntry(p: string, ns: Namespace, entry: Buffer): void {
-    this.t.set(p, new RawBytes(entry), ns);
+    this.t.set(p, new RawBytes(entry));
   }
 }
 
@@ -779,7 +750,7 @@ class LevelListState<T> extends LevelState implements InternalListState<T> {
     this.chunk = chunk;
     const serde = descriptor.serde;
     const ttl = this.ttl;
-    this.headT = new Table(backend, numberCodec, true);
+    this.headT = new Table(backend, numberCodec);
     this.chunkT = new Table(
       backend,
       {
@@ -794,7 +765,6 @@ class LevelListState<T> extends LevelState implements InternalListState<T> {
           return out;
         },
       },
-      false,
     );
     this.tables = [this.headT, this.chunkT];
   }
@@ -815,8 +785,8 @@ class LevelListState<T> extends LevelState implements InternalListState<T> {
   private removeAll(p: string, ns: Namespace): void {
     const c = this.headT.get(p) as number | undefined;
     if (c === undefined) return;
-    for (let i = 0; i < c; i++) this.chunkT.del(p + chunkSuffix(i), ns);
-    this.headT.del(p, ns);
+    for (let i = 0; i < c; i++) this.chunkT.del(p + chunkSuffix(i));
+    this.headT.del(p);
   }
 
   /** Replaces the list under `p` with `list` (stored elements). */
@@ -824,10 +794,10 @@ class LevelListState<T> extends LevelState implements InternalListState<T> {
     const old = (this.headT.get(p) as number | undefined) ?? 0;
     const size = this.chunk;
     const c = Math.ceil(list.length / size);
-    for (let i = 0; i < c; i++) this.chunkT.set(p + chunkSuffix(i), list.slice(i * size, (i + 1) * size), ns);
-    for (let i = c; i < old; i++) this.chunkT.del(p + chunkSuffix(i), ns);
-    if (c === 0) this.headT.del(p, ns);
-    else if (c !== old) this.headT.set(p, c, ns);
+    for (let i = 0; i < c; i++) this.chunkT.set(p + chunkSuffix(i), list.slice(i * size, (i + 1) * size));
+    for (let i = c; i < old; i++) this.chunkT.del(p + chunkSuffix(i));
+    if (c === 0) this.headT.del(p);
+    else if (c !== old) this.headT.set(p, c);
   }
 
   /** Appends stored elements to the list under `p`. */
@@ -842,14 +812,14 @@ class LevelListState<T> extends LevelState implements InternalListState<T> {
       const last = this.chunkT.get(lastK) as unknown[] | undefined;
       if (last !== undefined && last.length < size) {
         while (i < items.length && last.length < size) last.push(items[i++]);
-        this.chunkT.set(lastK, last, ns);
+        this.chunkT.set(lastK, last);
       }
     }
     while (i < items.length) {
-      this.chunkT.set(p + chunkSuffix(c++), items.slice(i, i + size), ns);
+      this.chunkT.set(p + chunkSuffix(c++), items.slice(i, i + size));
       i += size;
     }
-    if (c !== c0) this.headT.set(p, c, ns);
+    if (c !== c0) this.headT.set(p, c);
   }
 
   get(): T[] {
@@ -877,7 +847,7 @@ class LevelListState<T> extends LevelState implements InternalListState<T> {
       const last = this.chunkT.get(lastK) as unknown[] | undefined;
       if (last !== undefined && last.length < this.chunk) {
         last.push(w);
-        this.chunkT.set(lastK, last, this.ns);
+        this.chunkT.set(lastK, last);
         return;
       }
     }
@@ -934,9 +904,9 @@ class LevelListState<T> extends LevelState implements InternalListState<T> {
     for (let i = 0; i < n; i += this.chunk) {
       const start = pos;
       for (let j = i; j < n && j < i + this.chunk; j++) pos = skipLeaf(entry, pos, this.ttl);
-      this.chunkT.set(p + chunkSuffix(c++), new RawBytes(entry.subarray(start, pos)), ns);
+      this.chunkT.set(p + chunkSuffix(c++), new RawBytes(entry.subarray(start, pos)));
     }
-    if (c > 0) this.headT.set(p, c, ns);
+    if (c > 0) this.headT.set(p, c);
   }
 }
 
@@ -981,7 +951,6 @@ class LevelMapState<UK extends KeyType, UV> extends LevelState implements Intern
           return m;
         },
       },
-      true,
     );
     const leaf = this.leafCodec();
     this.elemT = new Table(
@@ -995,7 +964,6 @@ class LevelMapState<UK extends KeyType, UV> extends LevelState implements Intern
               return v === undefined ? UNDEF : v;
             },
           },
-      false,
     );
     this.tables = [this.indexT, this.elemT];
   }
@@ -1026,7 +994,7 @@ class LevelMapState<UK extends KeyType, UV> extends LevelState implements Intern
     }
     if (this.refreshOnRead) {
       e.t = now;
-      this.elemT.set(ek, e, this.ns);
+      this.elemT.set(ek, e);
     }
     return e.v as UV;
   }
@@ -1034,9 +1002,9 @@ class LevelMapState<UK extends KeyType, UV> extends LevelState implements Intern
   private removeKey(p: string, s: string): void {
     const idx = this.index(p);
     if (idx === undefined || !idx.delete(s)) return;
-    this.elemT.del(`${p}\x01${s}`, this.ns);
-    if (idx.size === 0) this.indexT.del(p, this.ns);
-    else this.indexT.set(p, idx, this.ns);
+    this.elemT.del(`${p}\x01${s}`);
+    if (idx.size === 0) this.indexT.del(p);
+    else this.indexT.set(p, idx);
   }
 
   get(key: UK): UV | undefined {
@@ -1050,12 +1018,12 @@ class LevelMapState<UK extends KeyType, UV> extends LevelState implements Intern
     if (idx === undefined) {
       idx = new Map();
       idx.set(s, key);
-      this.indexT.set(p, idx, this.ns);
+      this.indexT.set(p, idx);
     } else if (!idx.has(s)) {
       idx.set(s, key);
-      this.indexT.set(p, idx, this.ns);
+      this.indexT.set(p, idx);
     }
-    this.elemT.set(`${p}\x01${s}`, this.ttl ? this.wrap(value) : value === undefined ? UNDEF : value, this.ns);
+    this.elemT.set(`${p}\x01${s}`, this.ttl ? this.wrap(value) : value === undefined ? UNDEF : value);
   }
 
   putAll(entries: Iterable<readonly [UK, UV]>): void {
@@ -1098,8 +1066,8 @@ class LevelMapState<UK extends KeyType, UV> extends LevelState implements Intern
     const p = this.key();
     const idx = this.index(p);
     if (idx === undefined) return;
-    for (const s of idx.keys()) this.elemT.del(`${p}\x01${s}`, this.ns);
-    this.indexT.del(p, this.ns);
+    for (const s of idx.keys()) this.elemT.del(`${p}\x01${s}`);
+    this.indexT.del(p);
   }
 
   restoreEntry(p: string, ns: Namespace, entry: Buffer): void {
@@ -1113,10 +1081,10 @@ class LevelMapState<UK extends KeyType, UV> extends LevelState implements Intern
       const end = skipLeaf(entry, pos, this.ttl);
       const s = ukBytes.toString('latin1');
       idx.set(s, this.keySerde.deserialize(ukBytes));
-      this.elemT.set(`${p}\x01${s}`, new RawBytes(entry.subarray(pos, end)), ns);
+      this.elemT.set(`${p}\x01${s}`, new RawBytes(entry.subarray(pos, end)));
       pos = end;
     }
-    if (n > 0) this.indexT.set(p, idx, ns);
+    if (n > 0) this.indexT.set(p, idx);
   }
 }
 
@@ -1270,13 +1238,18 @@ class KeyGroupEncoder {
 /** Rows of the write buffer at snapshot time, encoded, per key group, sorted. */
 type Overlay = Map<number, Array<[Buffer, Buffer | typeof TOMB]>>;
 
-/** Feeds LevelDB rows of one key group merged with the overlay into `enc`, in key order. */
+/** Something that takes rows in key order. */
+interface RowSink {
+  row(k: Buffer, v: Buffer): void;
+}
+
+/** Feeds LevelDB rows merged with the overlay (which wins) into `enc`, in key order. */
 class MergeFeeder {
   private i = 0;
 
   constructor(
     private readonly overlay: ReadonlyArray<[Buffer, Buffer | typeof TOMB]>,
-    private readonly enc: KeyGroupEncoder,
+    private readonly enc: RowSink,
   ) {}
 
   row(k: Buffer, v: Buffer): void {
@@ -1520,8 +1493,12 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   private readonly listChunkSize: number;
   private flushing: Promise<void> | undefined = undefined;
   private failure: unknown = undefined;
-  /** Per owned key group: written since the last `snapshotAsync()` capture. */
-  private kgDirty: Uint8Array;
+  /** Per owned key group: {@link SNAPSHOT_DIRTY} and {@link COUNT_DIRTY} flags. */
+  private readonly kgFlags: Uint8Array;
+  /** Per owned key group: entries at the last count. */
+  private readonly kgTotals: Float64Array;
+  /** Per owned key group: entries per encoded namespace at the last count. */
+  private readonly kgNsCounts: Array<Map<string, number> | undefined>;
   private readonly kgStart: number;
   private readonly kgCount: number;
   private lastSnapshot: Promise<SnapshotResult> | undefined = undefined;
@@ -1556,7 +1533,9 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     this.listChunkSize = config.listChunkSize ?? 64;
     this.kgStart = this.keyGroupRange.start;
     this.kgCount = Math.max(0, this.keyGroupRange.end - this.keyGroupRange.start + 1);
-    this.kgDirty = new Uint8Array(this.kgCount);
+    this.kgFlags = new Uint8Array(this.kgCount);
+    this.kgTotals = new Float64Array(this.kgCount);
+    this.kgNsCounts = new Array(this.kgCount).fill(undefined);
   }
 
   setCurrentKey(key: KeyType): void {
@@ -1622,7 +1601,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   touch(k: string): void {
     const i = ((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart;
     if (i >= 0 && i < this.kgCount) {
-      this.kgDirty[i] = 1;
+      this.kgFlags[i] = SNAPSHOT_DIRTY | COUNT_DIRTY;
       return;
     }
     const kg = i + this.kgStart;
@@ -1650,7 +1629,6 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     this.checkOpen();
     if (this.dirtyCount === 0) return;
     const batch = this.db.batch();
-    const toResolve: Table[] = [];
     const cache = this.cache;
     let rows = 0;
     for (const t of this.tables) {
@@ -1672,32 +1650,11 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
       rows += t.dirty.size;
       t.inflight = t.dirty;
       t.dirty = new Map();
-      if (t.unknown.size > 0) {
-        t.resolving = t.unknown;
-        t.unknown = new Map();
-        toResolve.push(t);
-      }
     }
     this.dirtyCount = 0;
     this.statsData.flushes++;
     this.statsData.rowsWritten += rows;
-    const run = async (): Promise<void> => {
-      // Existence of rows written blind, before this batch changes it.
-      for (const t of toResolve) {
-        const resolving = t.resolving as Map<string, Namespace>;
-        const keys = [...resolving.keys()];
-        const has = await this.db.hasMany(keys.map((k) => Buffer.from(k, 'latin1')));
-        // numEntries() may have resolved some of them synchronously meanwhile.
-        for (let i = 0; i < keys.length; i++) {
-          const k = keys[i] as string;
-          const ns = resolving.get(k);
-          if (ns !== undefined && has[i]) t.inc(ns, -1);
-        }
-        t.resolving = undefined;
-      }
-      await batch.write();
-    };
-    this.flushing = run().then(
+    this.flushing = batch.write().then(
       () => {
         for (const t of this.tables) t.inflight = undefined;
         this.flushing = undefined;
@@ -1775,28 +1732,74 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
 
   // ---- counts and keys ----
 
-  /** Resolves, with `getSync`, whether blind-written rows existed, so counts are exact. */
-  private resolveUnknown(): void {
-    for (const s of this.states.values()) {
-      const t = s.head;
-      for (const m of [t.resolving, t.unknown]) {
-        if (m === undefined || m.size === 0) continue;
-        this.checkOpen();
-        for (const [k, ns] of m) if (this.db.getSync(Buffer.from(k, 'latin1')) !== undefined) t.inc(ns, -1);
-        m.clear();
+  /** Pending rows of the states' head tables (one row per entry) in the given key groups, sorted. */
+  private headOverlay(kgIdx: (i: number) => boolean): Array<[Buffer, Buffer | typeof TOMB]> {
+    const rows: Array<[Buffer, Buffer | typeof TOMB]> = [];
+    for (const st of this.bySid) {
+      if (st === undefined) continue;
+      for (const [k, v] of st.head.pending()) {
+        if (!kgIdx(((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart)) continue;
+        rows.push([Buffer.from(k, 'latin1'), v === TOMB ? TOMB : EMPTY]);
       }
+    }
+    return rows.sort((a, b) => Buffer.compare(a[0], b[0]));
+  }
+
+  /** Recounts the entries of key groups written since they were last counted. */
+  private recount(): void {
+    const flags = this.kgFlags;
+    const stale: number[] = [];
+    for (let i = 0; i < this.kgCount; i++) if ((flags[i] as number) & COUNT_DIRTY) stale.push(i);
+    if (stale.length === 0) return;
+    this.checkOpen();
+    const isStale = new Uint8Array(this.kgCount);
+    for (const i of stale) isStale[i] = 1;
+    const totals = new Map<number, number>();
+    const perNs = new Map<number, Map<string, number>>();
+    const counter = {
+      row: (k: Buffer): void => {
+        const keyEnd = skipKey(k, 4);
+        if (skipKey(k, keyEnd) !== k.length) return;
+        const i = k.readUInt16BE(0) - this.kgStart;
+        totals.set(i, (totals.get(i) ?? 0) + 1);
+        let m = perNs.get(i);
+        if (m === undefined) perNs.set(i, (m = new Map()));
+        const ns = k.toString('latin1', keyEnd);
+        m.set(ns, (m.get(ns) ?? 0) + 1);
+      },
+    };
+    const feeder = new MergeFeeder(
+      this.headOverlay((i) => isStale[i] === 1),
+      counter,
+    );
+    const ranges: Array<[Buffer, Buffer]> = [];
+    for (let j = 0; j < stale.length; ) {
+      let e = j;
+      while (e + 1 < stale.length && stale[e + 1] === (stale[e] as number) + 1) e++;
+      ranges.push([kgPrefix(this.kgStart + (stale[j] as number)), kgPrefix(this.kgStart + (stale[e] as number) + 1)]);
+      j = e + 1;
+    }
+    this.scanner().scan(this.location, ranges, false, (k) => feeder.row(k, EMPTY));
+    feeder.end();
+    for (const i of stale) {
+      flags[i] = (flags[i] as number) & ~COUNT_DIRTY;
+      this.kgTotals[i] = totals.get(i) ?? 0;
+      this.kgNsCounts[i] = perNs.get(i);
     }
   }
 
+  /**
+   * Number of entries. LevelDB keeps no counts, so this scans the key groups written since the
+   * previous call (through the helper thread) and adds up cached counts of the others.
+   */
   numEntries(namespace?: Namespace): number {
-    if (this.disposed) return 0;
-    this.resolveUnknown();
+    if (this.disposed || this.kgCount === 0) return 0;
+    this.recount();
     let n = 0;
-    for (const s of this.states.values()) {
-      const t = s.head;
-      if (namespace === undefined) n += t.count;
-      else if (namespace === VOID_NAMESPACE) n += t.voidCount;
-      else n += t.byNs.get(namespace) ?? 0;
+    if (namespace === undefined) for (let i = 0; i < this.kgCount; i++) n += this.kgTotals[i] as number;
+    else {
+      const ns = encodeKey(namespace);
+      for (const m of this.kgNsCounts) n += m?.get(ns) ?? 0;
     }
     return n;
   }
@@ -1952,8 +1955,12 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   snapshotAsync(): Promise<KeyedStateSnapshot> {
     this.checkOpen();
     const now = this.clock.now();
-    const dirty = this.kgDirty;
-    this.kgDirty = new Uint8Array(this.kgCount);
+    const dirty = new Uint8Array(this.kgCount);
+    const flags = this.kgFlags;
+    for (let i = 0; i < this.kgCount; i++) {
+      dirty[i] = (flags[i] as number) & SNAPSHOT_DIRTY;
+      flags[i] = (flags[i] as number) & ~SNAPSHOT_DIRTY;
+    }
     const full = this.lastSnapshot === undefined || ++this.snapshotsSinceFull >= this.consolidateEvery;
     if (full) this.snapshotsSinceFull = 0;
     const overlay = this.captureOverlay();
@@ -1966,7 +1973,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
         let prev: SnapshotResult | undefined;
         if (!full && prevPromise !== undefined) prev = await prevPromise.catch(() => undefined);
         const scanAll = prev === undefined;
-        const scanned = (kg: number): boolean => scanAll || dirty[kg - this.kgStart] === 1;
+        const scanned = (kg: number): boolean => scanAll || dirty[kg - this.kgStart] === SNAPSHOT_DIRTY;
         const encoded = new Map<number, Map<number, Uint8Array>>();
         let scannedCount = 0;
         if (bySid.length > 0) {

@@ -134,12 +134,12 @@ describe('interval join results equal nested-loop references', () => {
   /** A step of a hand-driven run: an element or a watermark on one input. */
   type Step =
     | { readonly kind: 'left' | 'right'; readonly key: string; readonly ts: number }
-    | { readonly kind: 'wm1' | 'wm2'; readonly advance: number };
+    | { readonly kind: 'watermark'; readonly input: 1 | 2; readonly advance: number };
 
   const stepArb: fc.Arbitrary<Step> = fc.oneof(
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('left' as const), key: fc.constantFrom('a', 'b'), ts: fc.integer({ min: 0, max: 600 }) }) },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('right' as const), key: fc.constantFrom('a', 'b'), ts: fc.integer({ min: 0, max: 600 }) }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('wm1' as const, 'wm2' as const), advance: fc.integer({ min: 0, max: 80 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('watermark' as const), input: fc.constantFrom<1 | 2>(1, 2), advance: fc.integer({ min: 0, max: 80 }) }) },
   );
 
   it('with arbitrary disorder and watermarks: every pair of non-late elements joins, late elements go to the side outputs, buffers empty as the watermark passes', async () => {
@@ -168,8 +168,8 @@ describe('interval join results equal nested-loop references', () => {
         const accepted = { left: [] as Ev[], right: [] as Ev[] };
         const expectedLate = { left: [] as Ev[], right: [] as Ev[] };
         steps.forEach((s, id) => {
-          if (s.kind === 'wm1' || s.kind === 'wm2') {
-            if (s.kind === 'wm1') h.processWatermark1((wm1 += s.advance));
+          if (s.kind === 'watermark') {
+            if (s.input === 1) h.processWatermark1((wm1 += s.advance));
             else h.processWatermark2((wm2 += s.advance));
           } else {
             const e: Ev = { key: s.key, ts: s.ts, id };

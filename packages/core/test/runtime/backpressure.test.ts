@@ -129,6 +129,35 @@ describe('backpressure', () => {
     expect(rounds).toBeGreaterThanOrEqual(n / limit);
   });
 
+  it('a sink chained behind an exchange is fed at most one batch past unavailability', async () => {
+    const n = 3_000;
+    const limit = 10;
+    const batchSize = 4;
+    // a deep channel, so that one step of the sink's task could take several batches at once
+    const env = StreamEnvironment.create({ batchSize, channelCapacity: 8 });
+    const source = new CountingSource(n);
+    const sink = new BufferingSink(limit);
+    env
+      .fromSource(source, WatermarkStrategy.noWatermarks(), 'counting')
+      .keyBy((x) => x % 3)
+      .reduce((_a, b) => b) // reduce -> sink is one task fed by the keyBy exchange
+      .sinkTo(sink);
+    const client = env.executeAsync();
+    let finished = false;
+    void client.done.then(() => {
+      finished = true;
+    });
+    while (!finished) {
+      await waitFor(() => finished || sink.buffer.length >= limit, 'the buffer fills');
+      await settle(5);
+      sink.drain();
+    }
+    await client.done;
+    // the task checks availability before every batch: one batch may overshoot, not more
+    expect(sink.maxBuffered).toBeLessThanOrEqual(limit - 1 + batchSize);
+    expect(sink.drained).toEqual(Array.from({ length: n }, (_, i) => i));
+  });
+
   it('a slow keyed consumer bounds what is in flight through several exchanges', async () => {
     const n = 4_000;
     const batchSize = 8;

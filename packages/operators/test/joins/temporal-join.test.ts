@@ -161,7 +161,7 @@ describe('temporal join results equal nested-loop references', () => {
   type Step =
     | { readonly kind: 'probe'; readonly key: string; readonly ts: number }
     | { readonly kind: 'version'; readonly key: string; readonly ts: number; readonly dead: boolean }
-    | { readonly kind: 'wm1' | 'wm2'; readonly advance: number };
+    | { readonly kind: 'watermark'; readonly input: 1 | 2; readonly advance: number };
 
   const stepArb: fc.Arbitrary<Step> = fc.oneof(
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('probe' as const), key: fc.constantFrom('a', 'b'), ts: fc.integer({ min: 0, max: 300 }) }) },
@@ -174,7 +174,7 @@ describe('temporal join results equal nested-loop references', () => {
         dead: fc.boolean(),
       }),
     },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('wm1' as const, 'wm2' as const), advance: fc.integer({ min: 0, max: 40 }) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('watermark' as const), input: fc.constantFrom<1 | 2>(1, 2), advance: fc.integer({ min: 0, max: 40 }) }) },
   );
 
   it('with arbitrary disorder, ties and watermarks: probes join the versions known when the watermark reaches them; late data as documented; old versions purged', async () => {
@@ -209,8 +209,8 @@ describe('temporal join results equal nested-loop references', () => {
           }
         };
         steps.forEach((s, id) => {
-          if (s.kind === 'wm1' || s.kind === 'wm2') {
-            if (s.kind === 'wm1') h.processWatermark1((wm1 = Math.max(wm1, 0) + s.advance));
+          if (s.kind === 'watermark') {
+            if (s.input === 1) h.processWatermark1((wm1 = Math.max(wm1, 0) + s.advance));
             else h.processWatermark2((wm2 = Math.max(wm2, 0) + s.advance));
             release();
             return;

@@ -146,7 +146,7 @@ export type TimeDomain = 'event-time' | 'processing-time';
 export interface ProcessContext {
   /** The timestamp of the current record, or `null` when it has none. */
   timestamp(): number | null;
-  /** Timers; only usable on keyed streams (throws otherwise). */
+  /** Time and timers: reading time works everywhere; registering timers needs a keyed stream (throws otherwise). */
   timerService(): TimerService;
   /** Emits `value` to the side output named by `tag`. */
   output<X>(tag: OutputTag<X>, value: NoInfer<X>): void;

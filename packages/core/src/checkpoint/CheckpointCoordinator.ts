@@ -108,7 +108,7 @@ export class CheckpointCoordinator {
 
   private schedule(interval: number): void {
     this.periodic = this.clock.schedule(this.clock.now() + interval, () => {
-      if (this.stopped) return;
+      if (this.stopped || this.noMorePeriodic) return;
       if (this.pending === undefined) {
         this.trigger().catch(() => {
           // Reported through warn(); the next period tries again.
@@ -221,8 +221,20 @@ export class CheckpointCoordinator {
     this.aborted++;
     this.warn(`checkpoint ${p.id} aborted: ${reason}`);
     this.job.notifyAborted(p.id);
+    // A checkpoint aborted while its files were being written leaves a directory without a
+    // manifest; it is never restored, and removing it keeps the directory tidy.
+    this.storage.discard(p.id).catch(() => {});
     p.reject(new Error(`checkpoint ${p.id} aborted: ${reason}`));
   }
+
+  /** Stops periodic checkpoints (the one in flight, if any, continues). */
+  stopPeriodic(): void {
+    this.periodic?.cancel();
+    this.periodic = undefined;
+    this.noMorePeriodic = true;
+  }
+
+  private noMorePeriodic = false;
 
   /** Stops periodic checkpoints and aborts the one in flight. */
   stop(): void {

@@ -292,6 +292,16 @@ export class CheckpointStorage {
     return { manifest, path, snapshots };
   }
 
+  /** Deletes checkpoint `id` if it has no manifest (an aborted checkpoint's partial files). */
+  async discard(id: number): Promise<void> {
+    const path = join(this.dir, dirName(id));
+    const hasManifest = await stat(join(path, MANIFEST)).then(
+      () => true,
+      () => false,
+    );
+    if (!hasManifest) await rm(path, { recursive: true, force: true });
+  }
+
   /** Keeps the newest `retain` complete checkpoints; deletes older ones and stale partial ones. */
   async prune(retain: number): Promise<void> {
     const all = await this.list(false);

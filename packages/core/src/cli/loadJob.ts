@@ -8,9 +8,9 @@
  *   without tsx, the compiled sibling is used when there is one (`src/…/x.ts` →
  *   `dist/…/x.js`), else the load fails with a message saying what to do.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { extname, resolve, sep } from 'node:path';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isJob, type Job } from '../api/Job.js';
 import { UsageError } from './args.js';
@@ -24,17 +24,26 @@ function typeScriptLoaderActive(): boolean {
   return /\btsx\b/.test(flags) || /--(experimental-)?strip-types|--experimental-transform-types/.test(flags);
 }
 
+/** The ESM entry of `tsx/esm/api` as tsx's exports map names it, found from `base`. */
+function tsxEsmApi(base: string): string | undefined {
+  try {
+    const pkgPath = createRequire(base).resolve('tsx/package.json');
+    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, unknown> };
+    const entry = pkg.exports?.['./esm/api'] as { import?: string | { default?: string } } | undefined;
+    const target = typeof entry?.import === 'string' ? entry.import : entry?.import?.default;
+    return target !== undefined ? join(dirname(pkgPath), target) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function registerTsx(modulePath: string): Promise<boolean> {
   if (tsxRegistered || typeScriptLoaderActive()) return true;
-  for (const base of [modulePath, import.meta.filename ?? process.cwd()]) {
-    let api: string;
-    try {
-      api = createRequire(base).resolve('tsx/esm/api');
-    } catch {
-      continue;
-    }
-    const mod = (await import(pathToFileURL(api).href)) as { register?: () => unknown; default?: { register?: () => unknown } };
-    const register = mod.register ?? mod.default?.register;
+  for (const base of [modulePath, import.meta.filename ?? join(process.cwd(), 'x.js')]) {
+    const api = tsxEsmApi(base);
+    if (api === undefined) continue;
+    const mod = (await import(pathToFileURL(api).href)) as { register?: () => unknown };
+    const register = mod.register;
     if (typeof register !== 'function') continue;
     register();
     tsxRegistered = true;

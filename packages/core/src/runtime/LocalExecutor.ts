@@ -235,6 +235,7 @@ export class LocalExecutor implements TaskScheduler, JobClient {
       this.finalCheckpointStarted = true;
       const c = this.coordinator as CheckpointCoordinator;
       // Every task processed all its data: the final checkpoint covers (and commits) the end.
+      c.stopPeriodic();
       const attempt = (): void => {
         c.trigger().then(
           () => {

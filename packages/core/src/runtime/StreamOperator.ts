@@ -384,15 +384,16 @@ function checkTime(time: number): void {
 }
 
 /** A timer service for non-keyed operators: every call explains why it cannot work. @internal */
-export const NON_KEYED_TIMER_SERVICE = (operatorName: string): TimerService => {
+export const NON_KEYED_TIMER_SERVICE = (op: StreamOperator<unknown>): TimerService => {
   const fail = (): never => {
     throw new InvalidPipelineError(
-      `Timers are only available on keyed streams, but operator '${operatorName}' is not keyed: call keyBy() before process()`,
+      `Timers are only available on keyed streams, but operator '${op.setupInfo.taskInfo.operatorName}' is not keyed: call keyBy() before process()`,
     );
   };
+  // Reading time is fine anywhere (e.g. "is this record late?"); only timers need a key.
   return {
-    currentProcessingTime: fail,
-    currentWatermark: fail,
+    currentProcessingTime: () => op.setupInfo.processingTimeService.now(),
+    currentWatermark: () => op.currentWatermark,
     registerEventTimeTimer: fail,
     registerProcessingTimeTimer: fail,
     deleteEventTimeTimer: fail,

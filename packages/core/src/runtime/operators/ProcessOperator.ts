@@ -65,7 +65,7 @@ export class NonKeyedContext implements ProcessContext {
   private readonly timers: TimerService;
 
   constructor(private readonly op: StreamOperator<unknown>) {
-    this.timers = NON_KEYED_TIMER_SERVICE(op.setupInfo.taskInfo.operatorName);
+    this.timers = NON_KEYED_TIMER_SERVICE(op);
   }
 
   timestamp(): number | null {

@@ -82,7 +82,7 @@ export interface CheckpointInfo {
 const MANIFEST = '_manifest.json';
 const SHARED = 'shared';
 /** Key-group blobs at least this large go to `shared/` (smaller ones stay inline). */
-const SHARE_THRESHOLD = 4096;
+const SHARE_THRESHOLD = 256 * 1024;
 const DIR_PREFIX = 'chk-';
 
 function dirName(id: number): string {

@@ -563,12 +563,28 @@ export class LocalExecutor implements TaskScheduler, JobClient {
   }
 
   metrics(): JobMetrics {
+    // Records in: a chain head reads them from its task's input channels; a chained operator
+    // receives what its predecessor in the chain emitted.
+    const byVertex = new Map<string, OperatorRecord>();
+    for (const r of this.records) byVertex.set(`${r.vertex.uid}#${r.subtask}`, r);
+    const taskIn = new Map<string, number>();
+    for (const t of this.tasks) {
+      const head = t.identities[0];
+      if (head !== undefined) taskIn.set(`${head.uid}#${t.subtaskIndex}`, t.recordsIn);
+    }
+    const recordsInOf = (r: OperatorRecord): number => {
+      if (r.op.recordsIn > 0) return r.op.recordsIn;
+      const key = `${r.vertex.uid}#${r.subtask}`;
+      if (r.vertex.chainHead === r.vertex) return taskIn.get(key) ?? 0;
+      const pred = r.vertex.inputs[0];
+      return pred === undefined ? 0 : (byVertex.get(`${pred.source.uid}#${r.subtask}`)?.output.recordsOut ?? 0);
+    };
     const operators: OperatorMetrics[] = this.records.map((r) => ({
       name: r.vertex.t.name,
       uid: r.vertex.uid,
       subtask: r.subtask,
       recordsOut: r.output.recordsOut,
-      recordsIn: r.op.recordsIn,
+      recordsIn: recordsInOf(r),
       watermark: r.op.currentWatermark,
       stateEntries: r.op.setupInfo?.keyedBackend?.numEntries() ?? 0,
     }));

@@ -19,6 +19,7 @@
  * Environment: WEIR_BENCH_RECORDS, WEIR_BENCH_KEYS, WEIR_BENCH_REPS, WEIR_BENCH_QUICK=1.
  */
 import { fork } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
@@ -238,6 +239,8 @@ export interface CaseResult {
   /** Every measured run: [wall ms, cpu ms]. */
   readonly runs: ReadonlyArray<readonly [number, number]>;
   readonly checksum: Checksum;
+  /** 1-minute load average of the machine before and after the measured runs. */
+  readonly load: readonly [number, number];
 }
 
 function median(xs: readonly number[]): number {
@@ -251,6 +254,7 @@ const gc = (globalThis as { gc?: () => void }).gc;
 async function measure(name: CaseName, opts: Options): Promise<CaseResult> {
   // Warm-up: a full run, so the JIT has seen every call site with its real types.
   let checksum = await runCase(name, opts);
+  const load0 = loadavg()[0] as number;
   const runs: Array<[number, number]> = [];
   for (let r = 0; r < opts.reps; r++) {
     gc?.();
@@ -277,6 +281,7 @@ async function measure(name: CaseName, opts: Options): Promise<CaseResult> {
     cpuMs,
     runs,
     checksum,
+    load: [load0, loadavg()[0] as number],
   };
 }
 
@@ -355,14 +360,22 @@ function report(results: readonly CaseResult[], opts: Options): void {
     `${fmt(r.recordsPerCpuSec)}/cpu-s`,
     `${r.wallMs.toFixed(0)} ms`,
     `${r.cpuMs.toFixed(0)} ms`,
+    `${r.load[0].toFixed(1)}/${r.load[1].toFixed(1)}`,
     DESCRIPTIONS[r.name],
   ]);
-  const head = ['case', 'records/s (wall)', 'records/CPU-s', 'wall', 'cpu', 'what'];
+  const head = ['case', 'records/s (wall)', 'records/CPU-s', 'wall', 'cpu', 'load', 'what'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   console.log(line(head));
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) console.log(line(r));
+  const maxLoad = Math.max(...results.flatMap((r) => r.load));
+  if (maxLoad > availableParallelism() / 2) {
+    console.log(
+      `warning: 1-minute load average reached ${maxLoad.toFixed(1)} on ${availableParallelism()} CPUs: other processes ` +
+        'competed for the cores and caches, so wall-clock figures are low; records/CPU-s is less affected',
+    );
+  }
   const by = new Map(results.map((r) => [r.name, r]));
   for (const [weir, loop, goal] of [
     ['weir-stateless', 'loop-stateless', 5e6],
@@ -371,7 +384,11 @@ function report(results: readonly CaseResult[], opts: Options): void {
     const w = by.get(weir);
     const l = by.get(loop);
     if (w === undefined) continue;
-    const ratio = l === undefined ? '' : `, loop/weir = ${(l.recordsPerSec / w.recordsPerSec).toFixed(2)}× (goal ≤ 3×)`;
+    const ratio =
+      l === undefined
+        ? ''
+        : `; loop/weir = ${(l.recordsPerSec / w.recordsPerSec).toFixed(2)}× wall, ` +
+          `${(l.recordsPerCpuSec / w.recordsPerCpuSec).toFixed(2)}× CPU (goal ≤ 3×)`;
     console.log(`${weir}: ${fmt(w.recordsPerSec)}/s vs goal ${fmt(goal)}/s → ${w.recordsPerSec >= goal ? 'met' : 'MISSED'}${ratio}`);
   }
   for (const [a, b] of [

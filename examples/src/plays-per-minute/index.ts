@@ -11,12 +11,17 @@
  * Generated client events → `playback.started` only → plays per content and event-time minute
  * (keyed map state + event-time timers, {@link PlaysPerMinute}) → the output.
  */
+import { FileSink } from '@weir/connectors';
 import { defineJob, PrintSink, SequenceSource, WatermarkStrategy } from '@weir/core';
 import { type ClientEvent, generateEvent } from '../events.js';
-import { JsonLinesFileSink } from '../sinks/JsonLinesFileSink.js';
 import { ThrottledSource } from '../sources/ThrottledSource.js';
 import { type MinutePlays, PlaysPerMinute } from './job.js';
 
+/**
+ * The job: options `--events`, `--rate`, `--out-of-orderness`, `--output`; uids on the source,
+ * the keyed counter and the sink, so checkpoints restore into the same operators.
+ * @public
+ */
 export default defineJob({
   name: 'plays-per-minute',
   description: 'counts playback.started events per content and event-time minute over generated client events',
@@ -25,7 +30,8 @@ export default defineJob({
     rate: { description: 'Events per second the source emits at most (0: as fast as it can)', default: 0, min: 0 },
     outOfOrderness: { description: 'Watermark bound in ms: how late an event may be and still count', default: 5_000, integer: true, min: 0 },
     output: {
-      description: "Where the counts go: '' (counted only), '-' (stdout, JSON lines), or a directory of JSON-lines part files (exactly once with checkpoints)",
+      description:
+        "Where the counts go: '' (counted only), '-' (stdout, JSON lines), or a directory of JSON-lines part files (FileSink: exactly once with checkpoints)",
       default: '',
     },
   },
@@ -46,7 +52,7 @@ export default defineJob({
       .name('plays per minute')
       .uid('plays-per-minute');
     if (output === '-') counts.sinkTo(new PrintSink<MinutePlays>(), 'stdout').uid('stdout');
-    else if (output !== '') counts.sinkTo(new JsonLinesFileSink<MinutePlays>(output), 'JSONL files').uid('jsonl-files');
+    else if (output !== '') counts.sinkTo(new FileSink<MinutePlays>({ path: output, format: 'jsonl' }), 'JSONL files').uid('jsonl-files');
     else counts.sinkTo({ createWriter: () => ({ write() {} }) }, 'discard').uid('discard');
   },
 });

@@ -70,29 +70,36 @@ export class ThrottledSource<T, TSplit extends SourceSplit, TCheckpoint> impleme
 }
 
 class ThrottledReader<T, TSplit extends SourceSplit> implements SourceReader<T, TSplit> {
-  private startedAt = 0;
-  private polled = 0;
+  /** A token bucket: one token per record, refilled at `rate`, holding at most ~10 ms worth. */
+  private tokens = 0;
+  private refilledAt = 0;
+  private readonly burst: number;
   private waitMs = 0;
 
   constructor(
     private readonly inner: SourceReader<T, TSplit>,
     private readonly rate: number,
-  ) {}
+  ) {
+    this.burst = Math.max(1, rate / 100);
+  }
 
   start(): void | Promise<void> {
-    this.startedAt = performance.now();
+    this.refilledAt = performance.now();
     return this.inner.start();
   }
 
   pollNext(output: ReaderOutput<T>): InputStatus {
-    // A budget that grows with time; a burst of at most ~10 ms worth of records.
-    const allowed = ((performance.now() - this.startedAt) * this.rate) / 1000 + Math.max(1, this.rate / 100);
-    if (this.polled >= allowed) {
-      this.waitMs = Math.max(1, Math.ceil(((this.polled - allowed + 1) * 1000) / this.rate));
-      return 'nothing';
+    if (this.tokens < 1) {
+      const now = performance.now();
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) * this.rate) / 1000);
+      this.refilledAt = now;
+      if (this.tokens < 1) {
+        this.waitMs = Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.rate));
+        return 'nothing';
+      }
     }
     this.waitMs = 0;
-    this.polled++;
+    this.tokens -= 1;
     return this.inner.pollNext(output);
   }
 

@@ -228,6 +228,46 @@ describe('FileSink', () => {
     }
   });
 
+  it('files pre-committed for an aborted checkpoint are committed by the next completed one, even after a crash', async () => {
+    const dir = await tempDir();
+    const out = join(dir, 'out');
+    const cp = join(dir, 'cp');
+    const n = 2_000;
+    const env1 = StreamEnvironment.create({ parallelism: 1, checkpoint: { dir: cp, timeoutMs: 100 }, warn: () => {} });
+    const src1 = new GatedSequenceSource(n, 2, 500);
+    const sink1 = new GatedSink(sinkFor(out, 'jsonl', { rollingPolicy: { maxRecords: 64 } }), undefined);
+    env1
+      .fromSource(src1, WatermarkStrategy.noWatermarks<number>(), 'seq')
+      .uid('seq')
+      .map((i): Rec => ({ id: i, tag: 'x' }))
+      .sinkTo(sink1)
+      .uid('files');
+    const job = env1.executeAsync('run-1');
+    await until(() => src1.emitted >= 1_000, 20_000, 'the gate');
+    // Checkpoint N: the pre-commit is slow, the checkpoint times out (aborted); its files stay
+    // pending in the sink, to be committed with the next completed checkpoint.
+    sink1.prepareDelayMs = 300;
+    await expect(job.triggerCheckpoint()).rejects.toThrow(/aborted/);
+    await new Promise((r) => setTimeout(r, 400));
+    sink1.prepareDelayMs = 0;
+    // Checkpoint N+1 completes, then the process "dies" before committing anything.
+    sink1.failCommits = true;
+    await job.triggerCheckpoint().catch(() => {});
+    await expect(job.done).rejects.toThrow(/injected crash before commit/);
+    expect((await listDir(out)).visible).toEqual([]);
+    // The restore must commit N's files too: the source positions of N+1 are past their records.
+    const env2 = StreamEnvironment.create({ parallelism: 1, checkpoint: { dir: cp }, restore: 'latest' });
+    env2
+      .fromSource(new GatedSequenceSource(n, 2, undefined), WatermarkStrategy.noWatermarks<number>(), 'seq')
+      .uid('seq')
+      .map((i): Rec => ({ id: i, tag: 'x' }))
+      .sinkTo(sinkFor(out, 'jsonl', { rollingPolicy: { maxRecords: 64 } }))
+      .uid('files');
+    await env2.execute('run-2');
+    expect((await listDir(out)).hidden).toEqual([]);
+    expect(ids(await readVisible(out, 'jsonl'))).toEqual(range(1, n));
+  });
+
   it('at-least-once writes visible files and loses nothing across a failure', async () => {
     const dir = await tempDir();
     const out = join(dir, 'out');

@@ -176,6 +176,8 @@ export class GatedSink<T, C> implements TwoPhaseCommittingSink<T, C> {
   readonly committableSerde;
   written = 0;
   failCommits = false;
+  /** Delays the pre-commit results by this many ms (makes a checkpoint time out). */
+  prepareDelayMs = 0;
   private released: boolean;
   private wakers: Array<() => void> = [];
 
@@ -204,7 +206,12 @@ export class GatedSink<T, C> implements TwoPhaseCommittingSink<T, C> {
       isAvailable: () => open() && (w.isAvailable?.() ?? true),
       whenAvailable: () => (open() ? (w.whenAvailable?.() ?? Promise.resolve()) : new Promise<void>((r) => self.wakers.push(r))),
       flush: (end: boolean) => w.flush?.(end),
-      prepareCommit: (id: number) => w.prepareCommit(id),
+      prepareCommit: (id: number) => {
+        const res = w.prepareCommit(id);
+        const delay = self.prepareDelayMs;
+        if (delay <= 0) return res;
+        return Promise.resolve(res).then((list) => new Promise<C[]>((r) => setTimeout(() => r(list), delay)));
+      },
       close: () => w.close?.(),
     };
   }

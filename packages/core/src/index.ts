@@ -9,6 +9,7 @@ export {
   type Job,
   type JobConfig,
   type JobDefinition,
+  type JobEnvironmentDefaults,
   type JobOption,
   type JobOptions,
   type JobOptionValue,

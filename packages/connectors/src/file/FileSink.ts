@@ -17,7 +17,7 @@ import { AvroEncoder } from './internal/AvroEncoder.js';
 import { FileCommitter } from './internal/FileCommitter.js';
 import { FileSinkWriter } from './internal/FileSinkWriter.js';
 import { LineEncoder } from './internal/LineEncoder.js';
-import type { PartEncoderFactory } from './internal/PartEncoder.js';
+import type { PartEncoderFactory } from './internal/PartEncoderFactory.js';
 import { PartNames } from './internal/PartNames.js';
 
 function toJsonLine(value: unknown): string {

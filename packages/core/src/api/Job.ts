@@ -45,6 +45,16 @@ export type JobConfig<O extends JobOptions = JobOptions> = {
 };
 
 /**
+ * A job's environment defaults: any {@link StreamEnvironmentOptions}, with checkpoint settings
+ * that may leave out the directory (`{ checkpoint: { intervalMs: 10_000 } }`: checkpoint every
+ * 10 s when run with a checkpoint directory; without one, the job runs without checkpoints).
+ * @public
+ */
+export type JobEnvironmentDefaults = Omit<StreamEnvironmentOptions, 'checkpoint'> & {
+  readonly checkpoint?: Partial<CheckpointConfig>;
+};
+
+/**
  * What {@link defineJob} takes. `build` must build the same graph for the same config every
  * time (same operators, same uids): a restored job and every worker rebuild the graph from the
  * module and match state to operators by uid. Give every stateful operator a `.uid(...)`.
@@ -61,7 +71,7 @@ export interface JobDefinition<O extends JobOptions = JobOptions> {
    * Environment settings of the job (parallelism, checkpoint interval...). Command-line flags and
    * `runJob`'s `envOptions` override them; `checkpoint` settings are merged field by field.
    */
-  readonly defaults?: Partial<StreamEnvironmentOptions>;
+  readonly defaults?: JobEnvironmentDefaults;
   /**
    * Builds the job's graph on `env` from `config`: sources, operators and sinks
    * (`sinkTo`, `print`). May be async (to read a schema, say), but must be deterministic.
@@ -206,8 +216,11 @@ export function resolveJobConfig<O extends JobOptions>(
  * @public
  */
 export function resolveJobEnvOptions(job: Job, overrides: StreamEnvironmentOptions = {}): StreamEnvironmentOptions {
-  const base = job.defaults ?? {};
-  const merged: { -readonly [K in keyof StreamEnvironmentOptions]: StreamEnvironmentOptions[K] } = { ...base, ...overrides };
+  const base: JobEnvironmentDefaults = job.defaults ?? {};
+  const merged: { -readonly [K in keyof StreamEnvironmentOptions]: StreamEnvironmentOptions[K] } = {
+    ...(base as StreamEnvironmentOptions),
+    ...overrides,
+  };
   if (base.checkpoint !== undefined || overrides.checkpoint !== undefined) {
     const cp = { ...base.checkpoint, ...overrides.checkpoint } as Partial<CheckpointConfig>;
     if (typeof cp.dir !== 'string' || cp.dir.length === 0) {

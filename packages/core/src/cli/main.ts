@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { jobArgSpec, type JobProgress, type JobRunResult, type RunningJob, resolveJobEnvOptions, startJob } from '../api/Job.js';
+import { jobArgSpec, type JobEnvironmentDefaults, type JobProgress, type JobRunResult, type RunningJob, resolveJobEnvOptions, startJob } from '../api/Job.js';
 import type { StreamEnvironmentOptions } from '../api/StreamEnvironment.js';
 import type { CheckpointConfig } from '../checkpoint/CheckpointCoordinator.js';
 import { CheckpointStorage } from '../checkpoint/CheckpointStorage.js';
@@ -316,40 +316,58 @@ async function runCommand(argv: readonly string[], io: CliIO): Promise<number> {
   }
   io.err(`weir: running job '${v.jobName ?? job.name}' from ${loaded.path}${loaded.via === 'compiled' ? ' (compiled; tsx not found)' : ''} (${details.join(', ')})\n`);
 
-  const running: RunningJob = await startJob(job, {
-    config: config as never,
-    envOptions: { ...envFlags, warn },
-    ...(typeof v.jobName === 'string' ? { jobName: v.jobName } : {}),
-    onProgress,
-    progressIntervalMs: interval,
-  });
-
-  // Signals: the first one stops the job cleanly, a second one exits at once.
+  // Signals: the first one stops the job cleanly, a second one exits at once. One that comes
+  // while the job is being built exits at once: nothing runs yet.
+  let running: RunningJob | undefined;
   let signalled: NodeJS.Signals | undefined;
   let stopFailed: unknown;
   const onSignal = (signal: NodeJS.Signals): void => {
+    const code = signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+    if (running === undefined) {
+      io.err(`weir: ${signal} before the job started: exiting\n`);
+      process.exit(code);
+    }
     if (signalled !== undefined) {
       clearLine();
       io.err(`weir: ${signal} again: exiting without waiting for the job\n`);
-      process.exit(signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+      process.exit(code);
     }
     signalled = signal;
     clearLine();
+    const target = running;
     if (signal === 'SIGTERM' && v.stopWithCheckpoint === true) {
       io.err('weir: SIGTERM: stopping the job with a checkpoint (send it again to exit at once)\n');
-      running.stopWithCheckpoint().catch((e: unknown) => {
+      target.stopWithCheckpoint().catch((e: unknown) => {
         stopFailed = e;
         io.err(`weir: stop with checkpoint failed (${(e as Error).message ?? String(e)}); cancelling\n`);
-        void running.cancel();
+        void target.cancel();
       });
     } else {
       io.err(`weir: ${signal}: cancelling the job (send it again to exit at once)\n`);
-      void running.cancel();
+      void target.cancel();
     }
   };
   if (io.handleSignals) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+  }
+  const removeHandlers = (): void => {
+    if (io.handleSignals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  };
+  try {
+    running = await startJob(job, {
+      config: config as never,
+      envOptions: { ...envFlags, warn },
+      ...(typeof v.jobName === 'string' ? { jobName: v.jobName } : {}),
+      onProgress,
+      progressIntervalMs: interval,
+    });
+  } catch (e) {
+    removeHandlers();
+    throw e;
   }
   let result: JobRunResult;
   try {
@@ -361,10 +379,7 @@ async function runCommand(argv: readonly string[], io: CliIO): Promise<number> {
     if (last !== undefined) io.err(`weir: last complete checkpoint ${last.checkpointId} at ${last.path}; resume with --restore latest\n`);
     return EXIT.failed;
   } finally {
-    if (io.handleSignals) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    removeHandlers();
   }
   clearLine();
   io.err(`${formatSummary(result)}\n`);
@@ -403,7 +418,7 @@ function resumeCommand(argv: readonly string[], dir: string, dirGiven: boolean):
 function runEnvOptions(
   v: Record<string, unknown>,
   given: ReadonlySet<string>,
-  defaults: Partial<StreamEnvironmentOptions> | undefined,
+  defaults: JobEnvironmentDefaults | undefined,
   io: CliIO,
 ): StreamEnvironmentOptions {
   const env: { -readonly [K in keyof StreamEnvironmentOptions]: StreamEnvironmentOptions[K] } = {};

@@ -97,11 +97,7 @@ class StateTable {
   }
 
   get(kg: number, ns: Namespace, key: KeyType): unknown {
-    if (ns === VOID_NAMESPACE) {
-      // `key | 0` tells the JIT the key is an int32, so it inlines V8's integer-keyed lookup
-      // instead of calling the generic one (same entry: Map keys compare by SameValueZero).
-      return this.voidMap.get(key);
-    }
+    if (ns === VOID_NAMESPACE) return this.voidMap.get(key);
     const g = this.nsGroups[kg - this.start];
     if (g === undefined) return undefined;
     const m = g.get(ns);

@@ -3,7 +3,7 @@
  *
  * Layout. Every stored row has a binary key
  * `[key group u16 BE][state id u16 BE][key][namespace][suffix]` where key and namespace use the
- * tagged encoding of {@link BinaryWriter.key} (prefix-free), so one key group is one contiguous
+ * tagged encoding of `BinaryWriter.key` (prefix-free), so one key group is one contiguous
  * key range (restore, rescaling and incremental snapshots work per range), and the rows of one
  * (state, key, namespace) are contiguous too:
  *
@@ -22,8 +22,8 @@
  * the rows of the batch being written, then a bounded two-generation LRU of decoded rows, then
  * `db.getSync`. Writes go to the write buffer only; once it holds `writeBufferSize` rows they
  * are encoded into one `db.batch()` that LevelDB writes in the background while processing
- * goes on. Entry counts (`numEntries`) stay exact without reading on blind writes: the existence
- * of a row that was never read is resolved with `hasMany` before its batch is written.
+ * goes on. Writes never read LevelDB. LevelDB keeps no counts, so `numEntries()` counts the
+ * entries of the key groups written since its previous call (keys only) and caches the rest.
  *
  * Snapshots. `snapshotAsync()` takes a LevelDB snapshot and encodes the write buffer at the
  * call (both synchronous, so the result is consistent at that point) and then reads the
@@ -33,7 +33,9 @@
  * the heap backend's, so either backend restores the other's snapshots at any parallelism.
  * The synchronous `snapshot()` and `keys()` read LevelDB through a helper thread (classic-level
  * has no synchronous iterators) while the calling thread waits.
- * @packageDocumentation
+ *
+ * As with Flink's RocksDB backend, a value object read from state and mutated without
+ * `update()` keeps the change only while its row stays cached: write changes back.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
@@ -124,6 +126,10 @@ export class LevelStateBackend implements StateBackend {
     this.options = options;
   }
 
+  /**
+   * Opens a fresh LevelDB database for one operator instance (loading classic-level on first use).
+   * @returns the instance's keyed state; dispose it to close and delete the database
+   */
   async createKeyedStateBackend(options: KeyedStateBackendOptions): Promise<LevelKeyedStateBackend> {
     const { ClassicLevel } = await import('classic-level');
     const root = this.options.dir ?? join(tmpdir(), 'weir-state');
@@ -558,7 +564,7 @@ abstract class LevelState {
     this.sidStr = String.fromCharCode(sid >>> 8, sid & 0xff);
   }
 
-  /** Every table of this state; the first is the counted one (one row per entry). */
+  /** Every table of this state; the first is the head table (one row per entry). */
   abstract readonly tables: readonly Table[];
 
   get head(): Table {
@@ -600,7 +606,7 @@ abstract class LevelState {
   }
 
   /** Writes one restored snapshot entry (heap entry encoding) under row prefix `p`. */
-  abstract restoreEntry(p: string, ns: Namespace, entry: Buffer): void;
+  abstract restoreEntry(p: string, entry: Buffer): void;
 }
 
 /** Value, reducing and aggregating state: one row per (key, namespace). */
@@ -640,7 +646,7 @@ abstract class SingleRowState extends LevelState {
     this.t.del(this.key());
   }
 
-  restoreEntry(p: string, ns: Namespace, entry: Buffer): void {
+  restoreEntry(p: string, entry: Buffer): void {
     this.t.set(p, new RawBytes(entry));
   }
 }
@@ -782,7 +788,7 @@ class LevelListState<T> extends LevelState implements InternalListState<T> {
     return out;
   }
 
-  private removeAll(p: string, ns: Namespace): void {
+  private removeAll(p: string): void {
     const c = this.headT.get(p) as number | undefined;
     if (c === undefined) return;
     for (let i = 0; i < c; i++) this.chunkT.del(p + chunkSuffix(i));
@@ -790,7 +796,7 @@ class LevelListState<T> extends LevelState implements InternalListState<T> {
   }
 
   /** Replaces the list under `p` with `list` (stored elements). */
-  private store(p: string, ns: Namespace, list: readonly unknown[]): void {
+  private store(p: string, list: readonly unknown[]): void {
     const old = (this.headT.get(p) as number | undefined) ?? 0;
     const size = this.chunk;
     const c = Math.ceil(list.length / size);
@@ -801,7 +807,7 @@ class LevelListState<T> extends LevelState implements InternalListState<T> {
   }
 
   /** Appends stored elements to the list under `p`. */
-  private append(p: string, ns: Namespace, items: readonly unknown[]): void {
+  private append(p: string, items: readonly unknown[]): void {
     if (items.length === 0) return;
     const size = this.chunk;
     const c0 = this.headT.get(p) as number | undefined;
@@ -830,11 +836,11 @@ class LevelListState<T> extends LevelState implements InternalListState<T> {
     const now = this.backend.clock.now();
     const kept = list.filter((e) => !this.isExpired(e, now));
     if (kept.length === 0) {
-      this.removeAll(p, this.ns);
+      this.removeAll(p);
       return [];
     }
     if (this.refreshOnRead) for (const e of kept) (e as TtlEntry).t = now;
-    if (kept.length !== list.length || this.refreshOnRead) this.store(p, this.ns, kept);
+    if (kept.length !== list.length || this.refreshOnRead) this.store(p, kept);
     return kept.map((e) => (e as TtlEntry).v as T);
   }
 
@@ -851,14 +857,13 @@ class LevelListState<T> extends LevelState implements InternalListState<T> {
         return;
       }
     }
-    this.append(p, this.ns, [w]);
+    this.append(p, [w]);
   }
 
   addAll(values: readonly T[]): void {
     if (values.length === 0) return;
     this.append(
       this.key(),
-      this.ns,
       values.map((v) => this.wrap(v)),
     );
   }
@@ -868,13 +873,12 @@ class LevelListState<T> extends LevelState implements InternalListState<T> {
     else
       this.store(
         this.key(),
-        this.ns,
         values.map((v) => this.wrap(v)),
       );
   }
 
   clear(): void {
-    this.removeAll(this.key(), this.ns);
+    this.removeAll(this.key());
   }
 
   mergeNamespaces(target: Namespace, sources: readonly Namespace[]): void {
@@ -887,17 +891,17 @@ class LevelListState<T> extends LevelState implements InternalListState<T> {
       const list = this.load(p);
       if (list !== undefined) {
         for (const e of list) moved.push(e);
-        this.removeAll(p, src);
+        this.removeAll(p);
       }
     }
     if (moved.length > 0) {
       this.setCurrentNamespace(target);
-      this.append(this.key(), target, moved);
+      this.append(this.key(), moved);
     }
     this.setCurrentNamespace(saved);
   }
 
-  restoreEntry(p: string, ns: Namespace, entry: Buffer): void {
+  restoreEntry(p: string, entry: Buffer): void {
     const n = readVarint(entry, 0);
     let pos = rpos;
     let c = 0;
@@ -1070,7 +1074,7 @@ class LevelMapState<UK extends KeyType, UV> extends LevelState implements Intern
     this.indexT.del(p);
   }
 
-  restoreEntry(p: string, ns: Namespace, entry: Buffer): void {
+  restoreEntry(p: string, entry: Buffer): void {
     const n = readVarint(entry, 0);
     let pos = rpos;
     const idx = new Map<string, UK>();
@@ -2051,13 +2055,12 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
         const nsStart = pos + 1;
         const nsEnd = skipKey(buf, nsStart);
         const keyEnd = skipKey(buf, nsEnd);
-        const ns = decodeKey(buf, nsStart) as Namespace;
         const len = readVarint(buf, keyEnd);
         const entry = buf.subarray(rpos, rpos + len);
         pos = rpos + len;
         if (pos > buf.length) throw new RangeError('truncated state snapshot');
         const p = prefix + buf.toString('latin1', nsEnd, keyEnd) + buf.toString('latin1', nsStart, nsEnd);
-        state.restoreEntry(p, ns, entry);
+        state.restoreEntry(p, entry);
       }
     }
     this.rawRestored = remaining;

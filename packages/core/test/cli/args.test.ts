@@ -82,7 +82,7 @@ const job = defineJob({
     verbose: { description: 'verbose', default: false },
     mode: { description: 'mode', default: 'fast', choices: ['fast', 'slow'] },
   },
-  defaults: { parallelism: 2, checkpoint: { intervalMs: 1000 } as never },
+  defaults: { parallelism: 2, checkpoint: { intervalMs: 1000 } },
   build() {},
 });
 

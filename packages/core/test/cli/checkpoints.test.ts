@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type CheckpointManifest,
@@ -111,9 +111,8 @@ describe('weir checkpoints', () => {
     const manifest = info?.manifest as CheckpointManifest;
     const file = join(info?.path as string, (manifest.files.find((f) => f.uid === 'last-per-key') as { file: string }).file);
     const bytes = await readFile(file);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff;
     await writeFile(file, bytes);
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(join(dir, 'chk-00000099'));
 
     const r = await runMain(['checkpoints', dir]);

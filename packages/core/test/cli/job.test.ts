@@ -7,6 +7,7 @@ import {
   type KeyedProcessFunction,
   type OnTimerContext,
   type RuntimeContext,
+  resolveJobEnvOptions,
   runJob,
   startJob,
   UserFunctionError,
@@ -14,7 +15,7 @@ import {
   ValueStateDescriptor,
   WatermarkStrategy,
 } from '@weir/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tempDir } from './cli-helpers.js';
 
 /** Counts per key; emits each key's total at the end of input. */
@@ -148,5 +149,37 @@ describe('runJob', () => {
     expect(r2.status).toBe('finished');
     expect(sum(totals)).toBe(50_000);
     expect(totals.get('k0')).toBe(10_000);
+  });
+});
+
+describe('README: Running jobs from the CLI', () => {
+  const tens = defineJob({
+    name: 'tens',
+    description: 'the multiples of ten up to a bound',
+    options: { upTo: { description: 'last number', default: 100, integer: true, min: 1 } },
+    defaults: { checkpoint: { intervalMs: 10_000 } }, // when run with --checkpoint-dir
+    build(env, { upTo }) {
+      env
+        .fromSequence(1, upTo)
+        .filter((n) => n % 10 === 0)
+        .print();
+    },
+  });
+
+  it('the tens job module prints 10, 20, 30, 40, 50 with --up-to 50', async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const r = await runJob(tens, { args: ['--up-to', '50'] });
+      expect(r.status).toBe('finished');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines.join('')).toBe('10\n20\n30\n40\n50\n');
+    expect(resolveJobEnvOptions(tens, { checkpoint: { dir: '/tmp/chk' } }).checkpoint).toEqual({ intervalMs: 10_000, dir: '/tmp/chk' });
+    expect(resolveJobEnvOptions(tens).checkpoint).toBeUndefined();
   });
 });

@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 import {
   type AggregateFunction,
   AggregatingStateDescriptor,
+  type Collector,
   HeapStateBackend,
+  type KeyedProcessContext,
+  type KeyedProcessFunction,
   type KeyedStateBackend,
   type KeyedStateSnapshot,
   keyGroupFor,
@@ -20,11 +23,15 @@ import {
   MapStateDescriptor,
   type Namespace,
   ReducingStateDescriptor,
+  type RuntimeContext,
+  type StateBackend,
   type StateDescriptor,
   type StateTtlConfig,
+  StreamEnvironment,
   subtaskForKeyGroup,
   ValueStateDescriptor,
   VOID_NAMESPACE,
+  WatermarkStrategy,
 } from '@weir/core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,14 +73,15 @@ const avg: AggregateFunction<number, { sum: number; n: number }, number> = {
 };
 
 function descriptors(ttl?: StateTtlConfig) {
-  const t = <D extends StateDescriptor<never>>(d: D): D => (ttl === undefined ? d : d.enableTimeToLive(ttl));
-  return {
-    v: t(new ValueStateDescriptor<number>('v')),
-    l: t(new ListStateDescriptor<number>('l')),
-    m: t(new MapStateDescriptor<KeyType, number>('m')),
-    r: t(new ReducingStateDescriptor<number>('r', (a, b) => a + b)),
-    a: t(new AggregatingStateDescriptor('a', avg)),
+  const d = {
+    v: new ValueStateDescriptor<number>('v'),
+    l: new ListStateDescriptor<number>('l'),
+    m: new MapStateDescriptor<KeyType, number>('m'),
+    r: new ReducingStateDescriptor<number>('r', (a, b) => a + b),
+    a: new AggregatingStateDescriptor('a', avg),
   };
+  if (ttl !== undefined) for (const x of Object.values(d)) x.enableTimeToLive(ttl);
+  return d;
 }
 type Descs = ReturnType<typeof descriptors>;
 
@@ -105,7 +113,7 @@ function canon(snaps: readonly KeyedStateSnapshot[], d: Descs): string[] {
           const key = r.key();
           const e = new Reader(r.bytes());
           const leaf = (): unknown => {
-            const t = ttl ? r2(e.f64()) : undefined;
+            const t = ttl ? e.f64() : undefined;
             const v = desc.serde.deserialize(e.bytes());
             return ttl ? { v, t } : v;
           };
@@ -126,7 +134,6 @@ function canon(snaps: readonly KeyedStateSnapshot[], d: Descs): string[] {
   }
   return out.sort();
 }
-const r2 = (x: number): number => x;
 
 class Reader {
   private pos = 0;
@@ -269,7 +276,8 @@ type Op =
   | { op: 'm.get' | 'm.remove' | 'm.contains'; uk: KeyType }
   | { op: 'countNs'; ns: Namespace }
   | { op: 'keys'; state: 'v' | 'l' | 'm' | 'r' | 'a'; ns: Namespace }
-  | { op: 'advance'; ms: number };
+  | { op: 'advance'; ms: number }
+  | { op: 'reopen'; fromHeap: boolean; registerFirst: boolean };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: keyArb.map((k) => ({ op: 'key' as const, k })) },
@@ -293,6 +301,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: nsArb.map((ns) => ({ op: 'countNs' as const, ns })) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('keys' as const), state: fc.constantFrom('v' as const, 'l' as const, 'm' as const, 'r' as const, 'a' as const), ns: nsArb }) },
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 60 }).map((ms) => ({ op: 'advance' as const, ms })) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('reopen' as const), fromHeap: fc.boolean(), registerFirst: fc.boolean() }) },
 );
 
 type Handles = ReturnType<typeof handles>;
@@ -396,15 +405,31 @@ function apply(b: KeyedStateBackend, s: Handles, op: Op, clock: ManualClock, d: 
 async function runModel(ops: Op[], ttl: StateTtlConfig | undefined, config: LevelStateBackendOptions): Promise<void> {
   const clock = new ManualClock(1_000);
   const d = descriptors(ttl);
-  const h = heap({ clock });
-  const l = await level({ clock }, config);
+  let h = heap({ clock });
+  let l = await level({ clock }, config);
   try {
-    const hs = handles(h, d);
-    const ls = handles(l, d);
+    let hs = handles(h, d);
+    let ls = handles(l, d);
     h.setCurrentKey('a');
     l.setCurrentKey('a');
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i] as Op;
+      if (op.op === 'reopen') {
+        // Restart both from a checkpoint: heap from its own snapshot, level from either.
+        const hsnap = h.snapshot();
+        const lsnap = op.fromHeap ? hsnap : await l.snapshotAsync();
+        await l.dispose();
+        h = heap({ clock });
+        h.restore([hsnap]);
+        hs = handles(h, d);
+        l = await level({ clock }, config);
+        if (op.registerFirst) ls = handles(l, d);
+        l.restore([lsnap]);
+        if (!op.registerFirst) ls = handles(l, d);
+        h.setCurrentKey('a');
+        l.setCurrentKey('a');
+        continue;
+      }
       const expected = apply(h, hs, op, clock, d);
       if (op.op === 'advance') {
         // the clock is shared; advance once
@@ -571,12 +596,11 @@ describe('snapshot and restore across backends and parallelism', () => {
     const srcs = [await level({ parallelism: 2, subtask: 0 }), await level({ parallelism: 2, subtask: 1 })];
     const ref = heap();
     fill(ref, d, N);
-    // route each key to its owner, as the runtime does
-    const hs = srcs.map((b) => handles(b, d));
+    // each subtask takes its own key groups of the reference state
     const snapsRef = ref.snapshot();
-    for (const [i, b] of srcs.entries()) {
+    for (const b of srcs) {
+      handles(b, d);
       b.restore([snapsRef]);
-      void hs[i];
     }
     const restored = await restoreInto('level', 4, await snapAll(srcs));
     expect(canon(await snapAll(restored), d)).toEqual(canon([snapsRef], d));
@@ -592,7 +616,7 @@ describe('snapshot and restore across backends and parallelism', () => {
       expect(h.r.get()).toBe(i);
       expect(h.a.get()).toBe(i + 5);
     }
-    for (const b of [...srcs, ...restored]) await (b as LevelKeyedStateBackend).dispose?.();
+    for (const b of [...srcs, ...restored]) await b.dispose();
   });
 
   it('state restored but not registered is carried over by later snapshots', async () => {
@@ -772,6 +796,63 @@ describe('state larger than the cache', () => {
     await b.dispose();
     expect(existsSync(dir)).toBe(false);
   }, 180_000);
+});
+
+interface Ev {
+  user: string;
+  v: number;
+  ts: number;
+}
+
+/** Uses value, list and map state and event-time timers. */
+class Track implements KeyedProcessFunction<string, Ev, string> {
+  private count!: ReturnType<RuntimeContext['getState']>;
+  private recent!: ReturnType<RuntimeContext['getListState']>;
+  private seen!: ReturnType<RuntimeContext['getMapState']>;
+
+  open(ctx: RuntimeContext): void {
+    this.count = ctx.getState(new ValueStateDescriptor<number>('count'));
+    this.recent = ctx.getListState(new ListStateDescriptor<number>('recent'));
+    this.seen = ctx.getMapState(new MapStateDescriptor<number, number>('seen'));
+  }
+
+  processElement(e: Ev, ctx: KeyedProcessContext<string>, out: Collector<string>): void {
+    const n = ((this.count.value() as number | undefined) ?? 0) + 1;
+    this.count.update(n);
+    this.recent.add(e.v);
+    this.seen.put(e.v, ((this.seen.get(e.v) as number | undefined) ?? 0) + 1);
+    out.collect(`${ctx.getCurrentKey()}#${n}`);
+    ctx.timerService().registerEventTimeTimer(e.ts + 100);
+  }
+
+  onTimer(ts: number, ctx: KeyedProcessContext<string>, out: Collector<string>): void {
+    out.collect(`${ctx.getCurrentKey()}@${ts} n=${this.count.value()} recent=${this.recent.get().join(',')} distinct=${this.seen.keys().length}`);
+  }
+}
+
+describe('LevelStateBackend in a job', () => {
+  it('gives the same results as the heap backend at parallelism 1 and 3', async () => {
+    const events: Ev[] = Array.from({ length: 3000 }, (_, i) => ({
+      user: `u${(i * 37) % 101}`,
+      v: (i * 13) % 17,
+      ts: i,
+    }));
+    const run = async (stateBackend: StateBackend, parallelism: number): Promise<string[]> => {
+      const env = StreamEnvironment.create({ parallelism, stateBackend });
+      const out = await env
+        .fromCollection(events)
+        .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Ev>(10).withTimestampAssigner((e) => e.ts))
+        .setParallelism(1)
+        .keyBy((e) => e.user)
+        .process(new Track())
+        .executeAndCollect();
+      return out.sort();
+    };
+    const expected = await run(new HeapStateBackend(), 1);
+    const level = new LevelStateBackend({ dir: DIR, cacheSize: 50, writeBufferSize: 64 });
+    expect(await run(level, 1)).toEqual(expected);
+    expect(await run(level, 3)).toEqual(expected);
+  });
 });
 
 describe('housekeeping', () => {

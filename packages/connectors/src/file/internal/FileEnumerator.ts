@@ -1,18 +1,8 @@
 import type { Cancellable, SplitEnumerator, SplitEnumeratorContext } from '@weir/core';
 import type { FileEnumeratorState } from '../FileEnumeratorState.js';
-import type { FilePosition } from '../FilePosition.js';
 import type { FileSplit } from '../FileSplit.js';
 import { listInputs } from './listInputs.js';
-import type { SourceCounters } from './SourceCounters.js';
-
-/** What the enumerator needs to know about its source. @internal */
-export interface FileEnumeratorConfig {
-  readonly inputs: readonly string[];
-  readonly filter: (name: string, path: string) => boolean;
-  readonly monitorMs: number | undefined;
-  readonly initialPosition: () => FilePosition;
-  readonly counters: SourceCounters;
-}
+import type { FileEnumeratorConfig } from './FileEnumeratorConfig.js';
 
 /**
  * Finds the files of a {@link FileSource} and assigns them to readers, round-robin. Bounded: the

@@ -1,10 +1,9 @@
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
-import type { Clock, TwoPhaseCommittingSinkWriter } from '@weir/core';
+import type { TwoPhaseCommittingSinkWriter } from '@weir/core';
 import type { FileCommittable } from '../FileCommittable.js';
-import type { RollingPolicy } from '../RollingPolicy.js';
 import { fsx } from './fsx.js';
-import type { PartEncoder, PartEncoderFactory } from './PartEncoder.js';
-import type { PartNames } from './PartNames.js';
+import type { PartEncoder } from './PartEncoder.js';
+import type { FileSinkWriterConfig } from './FileSinkWriterConfig.js';
 
 /** One part file being written. */
 interface Part<T> {
@@ -17,17 +16,6 @@ interface Part<T> {
   records: number;
   /** Bytes handed to the file so far. */
   bytes: number;
-}
-
-/** Settings of a writer. @internal */
-export interface FileSinkWriterConfig<T> {
-  readonly names: PartNames;
-  readonly exactlyOnce: boolean;
-  readonly encoder: PartEncoderFactory<T>;
-  readonly rolling: RollingPolicy;
-  readonly chunkBytes: number;
-  readonly maxBufferedBytes: number;
-  readonly clock: Clock;
 }
 
 const DEFAULT_MAX_BYTES = 128 * 1024 * 1024;

@@ -6,18 +6,9 @@ import type { MalformedRecord } from '../MalformedRecord.js';
 import { FileWindow } from './FileWindow.js';
 import type { SourceCounters } from './SourceCounters.js';
 import type { SplitCursor } from './SplitCursor.js';
+import type { JsonlLineHandler } from './JsonlLineHandler.js';
 
 const NL = 0x0a;
-
-/** How a JSONL cursor turns lines into records. @internal */
-export interface JsonlLineHandler<T> {
-  readonly parse: (line: string) => unknown;
-  /** Emits a parsed value (or a result wrapper). */
-  readonly ok: (value: unknown) => T;
-  /** A malformed line: returns the record to emit (result mode) or undefined (dead-lettered). */
-  readonly malformed: (record: MalformedRecord) => { value: T } | undefined;
-  readonly maxLineBytes: number;
-}
 
 /**
  * Reads a JSON-lines file from a byte offset, one line per poll. The position after a line is

@@ -20,9 +20,3 @@ export interface PartEncoder<T> {
   /** Ends the file: the remaining bytes, footer included. */
   end(): Uint8Array | undefined;
 }
-
-/**
- * Creates the encoder of each new part file.
- * @internal
- */
-export type PartEncoderFactory<T> = () => PartEncoder<T>;

@@ -93,8 +93,17 @@ export class SinkOperator<T> extends StreamOperator<never> implements OneInputOp
       // At-least-once: the checkpoint waits for the flush, nothing to commit later.
       return { [COMMITTABLES]: committables.then(() => encodeList([], undefined)) };
     }
+    // What earlier checkpoints pre-committed and is not committed yet (an aborted checkpoint, or
+    // one whose commit still runs) goes into this checkpoint too: its source positions are past
+    // those records, so restoring it must commit them. A failed pre-commit fails the job.
+    const earlier = [...this.pending.values()];
     this.pending.set(checkpointId, committables);
-    return { [COMMITTABLES]: committables.then((list) => encodeList(list, this.serde)) };
+    committables.catch((e: unknown) =>
+      this.setupInfo.mailbox.execute(() => {
+        throw this.userError(e, false);
+      }),
+    );
+    return { [COMMITTABLES]: Promise.all([...earlier, committables]).then((lists) => encodeList(lists.flat(), this.serde)) };
   }
 
   override async notifyCheckpointComplete(checkpointId: number): Promise<void> {
@@ -103,8 +112,9 @@ export class SinkOperator<T> extends StreamOperator<never> implements OneInputOp
     const ids = [...this.pending.keys()].filter((id) => id <= checkpointId).sort((a, b) => a - b);
     for (const id of ids) {
       const list = await (this.pending.get(id) as Promise<unknown[]>);
-      this.pending.delete(id);
+      // Forgotten only once committed, so a checkpoint taken meanwhile still carries the list.
       if (list.length > 0) await committer.commit(list);
+      this.pending.delete(id);
     }
   }
 

@@ -1,0 +1,152 @@
+// A job module for the Kafka kill tests, run in a child process (tsx) by the tests:
+//   Kafka input (JSON {id, k}) -> keyBy(k) -> running count per key (keyed state) -> Kafka output
+// with checkpoints and `restore: 'latest'`, so a process killed at any moment and started again
+// continues from its last checkpoint. Configured through WEIR_JOB_CONFIG (JSON, see JobConfig).
+// Prints `progress <input offsets consumed>` lines, then `done` when the bounded input ended.
+import { KafkaSink, type KafkaCommittable, KafkaSource } from '@weir/connectors';
+import {
+  type Collector,
+  type Committer,
+  type KeyedProcessContext,
+  type KeyedProcessFunction,
+  type RuntimeContext,
+  type Sink,
+  type SinkWriterContext,
+  StreamEnvironment,
+  type TwoPhaseCommittingSink,
+  type ValueState,
+  ValueStateDescriptor,
+  WatermarkStrategy,
+} from '@weir/core';
+
+export interface JobConfig {
+  brokers: string;
+  input: string;
+  output: string;
+  groupId: string;
+  txPrefix: string;
+  checkpointDir: string;
+  checkpointMs: number;
+  parallelism: number;
+  semantic: 'exactly-once' | 'at-least-once';
+  /** Sleep 1 ms every this many records (slows the job down so that kills land mid-way). */
+  throttleEvery?: number;
+  /** Crash injection (SIGKILL of this very process) around the nth commit of this attempt. */
+  crash?: { kind: 'before-commit' | 'after-commit' | 'mid-commit'; nth: number; delayMs?: number };
+  /** Unbounded source (runs until killed). */
+  unbounded?: boolean;
+}
+
+interface In {
+  id: number;
+  k: string;
+}
+interface Out {
+  id: number;
+  k: string;
+  n: number;
+}
+
+const cfg = JSON.parse(process.env.WEIR_JOB_CONFIG ?? '{}') as JobConfig;
+
+const die = (): never => {
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable');
+};
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+class Count implements KeyedProcessFunction<string, In, Out> {
+  private count!: ValueState<number>;
+  private seen = 0;
+  open(ctx: RuntimeContext): void {
+    this.count = ctx.getState(new ValueStateDescriptor<number>('count'));
+  }
+  processElement(e: In, _ctx: KeyedProcessContext<string>, out: Collector<Out>): void {
+    const n = (this.count.value() ?? 0) + 1;
+    this.count.update(n);
+    out.collect({ id: e.id, k: e.k, n });
+    if (cfg.throttleEvery !== undefined && ++this.seen % cfg.throttleEvery === 0) Atomics.wait(sleeper, 0, 0, 1);
+  }
+}
+
+/** Wraps the exactly-once sink's committer to kill the process around its nth commit. */
+function crashing(inner: KafkaSink<Out>, crash: NonNullable<JobConfig['crash']>): TwoPhaseCommittingSink<Out, KafkaCommittable> {
+  const createCommitter = inner.createCommitter as (ctx: SinkWriterContext) => Promise<Committer<KafkaCommittable>>;
+  return {
+    createWriter: (ctx) => inner.createWriter(ctx) as never,
+    committableSerde: inner.committableSerde as NonNullable<KafkaSink<Out>['committableSerde']>,
+    async createCommitter(ctx) {
+      const c = await createCommitter(ctx);
+      let n = 0;
+      return {
+        async commit(list) {
+          const mine = list.some((x) => x.records.length > 0 && x.attemptId === ctx.attemptId);
+          const hit = mine && ++n === crash.nth;
+          if (hit && crash.kind === 'before-commit') {
+            console.log('crash before-commit');
+            die();
+          }
+          if (hit && crash.kind === 'mid-commit') {
+            console.log('crash mid-commit');
+            setTimeout(die, crash.delayMs ?? 3);
+          }
+          await c.commit(list);
+          if (hit && crash.kind === 'after-commit') {
+            console.log('crash after-commit');
+            die();
+          }
+        },
+        close: () => c.close?.(),
+      };
+    },
+  };
+}
+
+const source = new KafkaSource<In>({
+  brokers: cfg.brokers,
+  topics: [cfg.input],
+  groupId: cfg.groupId,
+  ...(cfg.unbounded ? { partitionDiscoveryIntervalMs: 1_000 } : { bounded: 'latest' as const }),
+});
+const kafkaSink = new KafkaSink<Out>({
+  brokers: cfg.brokers,
+  topic: cfg.output,
+  key: (o) => o.k,
+  semantic: cfg.semantic,
+  transactionalIdPrefix: cfg.txPrefix,
+  transactionTimeoutMs: 30_000,
+});
+const sink: Sink<Out> = cfg.crash !== undefined ? crashing(kafkaSink, cfg.crash) : kafkaSink;
+
+const env = StreamEnvironment.create({
+  parallelism: cfg.parallelism,
+  checkpoint: { dir: cfg.checkpointDir, intervalMs: cfg.checkpointMs },
+  restore: 'latest',
+  warn: () => {},
+});
+env
+  .fromSource(source, WatermarkStrategy.noWatermarks<In>(), 'input')
+  .uid('input')
+  .keyBy((e) => e.k)
+  .process(new Count())
+  .uid('count')
+  .sinkTo(sink)
+  .uid('output');
+
+const progress = setInterval(() => {
+  const m = source.metrics();
+  const consumed = m.partitions.reduce((s, p) => s + p.offset, 0);
+  console.log(`progress ${consumed} committed ${kafkaSink.metrics().transactionsCommitted}`);
+}, 50);
+
+try {
+  await env.execute('kafka-kill-test');
+  clearInterval(progress);
+  console.log('done');
+  process.exit(0);
+} catch (e) {
+  clearInterval(progress);
+  console.error(`job failed: ${(e as Error).stack ?? String(e)}`);
+  process.exit(3);
+}

@@ -1,4 +1,4 @@
-import avro from 'avsc';
+import type avro from 'avsc';
 import { AvroDecodeError } from './AvroDecodeError.js';
 import type { ConfluentAvroSerdeOptions } from './ConfluentAvroSerdeOptions.js';
 import { ConfluentWireFormat } from './ConfluentWireFormat.js';

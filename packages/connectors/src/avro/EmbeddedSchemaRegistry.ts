@@ -35,7 +35,7 @@ function fileNameOf(subject: string): string {
 }
 
 function checkSubject(subject: string): void {
-  if (typeof subject !== 'string' || subject.length === 0 || /[\u0000-\u001f]/.test(subject)) {
+  if (typeof subject !== 'string' || subject.length === 0 || [...subject].some((c) => c.charCodeAt(0) < 0x20)) {
     throw new SchemaRegistryError(`invalid subject name ${JSON.stringify(subject)}`, 422, 42208);
   }
 }
@@ -90,6 +90,7 @@ export class EmbeddedSchemaRegistry implements SchemaRegistry {
     this.staleLockMs = o.staleLockMs ?? 30_000;
   }
 
+  /** Registers a schema under a subject, compatibility-checked (see {@link SchemaRegistry.register}). */
   async register(subject: string, schema: object | string): Promise<number> {
     checkSubject(subject);
     const parsed = parseOrRefuse(schema);
@@ -110,6 +111,7 @@ export class EmbeddedSchemaRegistry implements SchemaRegistry {
     });
   }
 
+  /** The version of a subject that holds a schema, if any. */
   async lookup(subject: string, schema: object | string): Promise<SubjectSchema | undefined> {
     checkSubject(subject);
     const parsed = parseOrRefuse(schema);
@@ -118,16 +120,19 @@ export class EmbeddedSchemaRegistry implements SchemaRegistry {
     return v === undefined ? undefined : { subject, version: v.version, id: v.id, schema: v.schema };
   }
 
+  /** The schema with a global id (cached: ids are immutable). */
   async getSchemaById(id: number): Promise<string> {
     return (await this.schemaFile(id)).schema;
   }
 
+  /** The latest version of a subject. */
   async getLatest(subject: string): Promise<SubjectSchema> {
     const versions = await this.existingSubject(subject);
     const v = versions.at(-1) as SubjectSchema;
     return { subject, version: v.version, id: v.id, schema: v.schema };
   }
 
+  /** One version of a subject. */
   async getVersion(subject: string, version: number): Promise<SubjectSchema> {
     const versions = await this.existingSubject(subject);
     const v = versions.find((x) => x.version === version);
@@ -135,10 +140,12 @@ export class EmbeddedSchemaRegistry implements SchemaRegistry {
     return { subject, version: v.version, id: v.id, schema: v.schema };
   }
 
+  /** The versions of a subject, ascending. */
   async getVersions(subject: string): Promise<number[]> {
     return (await this.existingSubject(subject)).map((v) => v.version);
   }
 
+  /** Every subject, sorted. */
   async listSubjects(): Promise<string[]> {
     let names: string[];
     try {
@@ -156,6 +163,7 @@ export class EmbeddedSchemaRegistry implements SchemaRegistry {
     return out.sort();
   }
 
+  /** Whether a schema could be registered under a subject now, and why not. */
   async testCompatibility(subject: string, schema: object | string): Promise<CompatibilityResult> {
     checkSubject(subject);
     const parsed = parseOrRefuse(schema);
@@ -163,11 +171,13 @@ export class EmbeddedSchemaRegistry implements SchemaRegistry {
     return checkSchemaEvolution(await this.levelOf(subject), parsed.text, versions);
   }
 
+  /** The level of a subject (its own, else the global one), or the global level. */
   async getCompatibility(subject?: string): Promise<CompatibilityLevel> {
     if (subject !== undefined) checkSubject(subject);
     return this.levelOf(subject);
   }
 
+  /** Sets the level of a subject, or the global level. */
   async setCompatibility(level: CompatibilityLevel, subject?: string): Promise<void> {
     if (!isCompatibilityLevel(level)) throw new SchemaRegistryError(`invalid compatibility level '${String(level)}'`, 422, 42203);
     if (subject !== undefined) checkSubject(subject);

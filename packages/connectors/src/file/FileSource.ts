@@ -21,6 +21,7 @@ import type { FileSplit } from './FileSplit.js';
 import { ArrowCursor } from './internal/ArrowCursor.js';
 import { AvroCursor } from './internal/AvroCursor.js';
 import { FileEnumerator } from './internal/FileEnumerator.js';
+import type { FileEnumeratorConfig } from './internal/FileEnumeratorConfig.js';
 import { FileSourceReader } from './internal/FileSourceReader.js';
 import { JsonlCursor } from './internal/JsonlCursor.js';
 import type { JsonlLineHandler } from './internal/JsonlLineHandler.js';
@@ -185,7 +186,7 @@ export class FileSource<T> implements Source<T, FileSplit, FileEnumeratorState> 
     return { ...this.counters };
   }
 
-  private enumeratorConfig() {
+  private enumeratorConfig(): FileEnumeratorConfig {
     return {
       inputs: this.inputs,
       filter: this.filter,

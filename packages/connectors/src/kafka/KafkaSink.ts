@@ -425,6 +425,7 @@ class ExactlyOnceWriter<T> extends EncodingWriter<T> implements TwoPhaseCommitti
   }
 
   prepareCommit(checkpointId: number): KafkaCommittable[] {
+    if (process.env.WEIR_KAFKA_DEBUG) console.error(`DBG ${Date.now() % 100000} prepare ${this.ctx.taskInfo.subtaskIndex} ${checkpointId} ${this.records.length}`);
     const c: KafkaCommittable = {
       transactionalIdPrefix: this.sink.options.transactionalIdPrefix as string,
       attemptId: this.ctx.attemptId,
@@ -639,6 +640,7 @@ class KafkaCommitter implements Committer<KafkaCommittable> {
   }
 
   async commit(committables: readonly KafkaCommittable[]): Promise<void> {
+    if (process.env.WEIR_KAFKA_DEBUG) console.error(`DBG ${Date.now() % 100000} commit ${this.ctx.taskInfo.subtaskIndex} ${committables.map((c) => `${c.checkpointId}:${c.records.length}`).join(',')}`);
     const list = [...committables].sort((a, b) => a.checkpointId - b.checkpointId || a.subtask - b.subtask);
     for (const c of list) {
       if (c.records.length === 0 || this.sink.isCommitted(c)) continue;

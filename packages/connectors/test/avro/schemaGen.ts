@@ -297,7 +297,7 @@ export function mutate(schema: Obj, m: Mutation): Obj {
 }
 
 /** Whether avsc accepts the schema. */
-export function isValidSchema(s: Json): boolean {
+export function isValidSchema(s: unknown): boolean {
   try {
     avro.Type.forSchema(s as avro.Schema);
     return true;
@@ -311,7 +311,7 @@ export function isValidSchema(s: Json): boolean {
  * must build, and writer data of every kind (random values, many of them, so every union branch
  * and enum symbol shows up) must decode through it into values valid for the reader.
  */
-export function oracleCompatible(reader: Json, writer: Json, samples = 40): boolean {
+export function oracleCompatible(reader: unknown, writer: unknown, samples = 40): boolean {
   const r = avro.Type.forSchema(reader as avro.Schema);
   const w = avro.Type.forSchema(writer as avro.Schema);
   let resolver: avro.Resolver;

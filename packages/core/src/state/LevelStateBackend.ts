@@ -440,6 +440,13 @@ class RowCache {
     }
   }
 
+  /** Sets `k` where it is cached (no promotion, no duplicate), else inserts it. */
+  update(k: string, v: unknown): void {
+    if (this.young.has(k)) this.young.set(k, v);
+    else if (this.old.has(k)) this.old.set(k, v);
+    else this.set(k, v);
+  }
+
   delete(k: string): void {
     this.young.delete(k);
     this.old.delete(k);
@@ -1642,13 +1649,13 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
         const key = Buffer.from(k, 'latin1');
         if (v === TOMB) {
           batch.del(key);
-          cache.set(k, ABSENT);
+          cache.update(k, ABSENT);
         } else if (v instanceof RawBytes) {
           batch.put(key, v.bytes);
           cache.delete(k);
         } else {
           batch.put(key, codec.encode(v));
-          cache.set(k, v);
+          cache.update(k, v);
         }
       }
       rows += t.dirty.size;

@@ -62,7 +62,7 @@ export class JsonlCursor<T> implements SplitCursor<T> {
       if (w.end - pos > this.handler.maxLineBytes) {
         throw new FileFormatError(this.split.path, `line ${this.line} is longer than ${this.handler.maxLineBytes} bytes`, `byte ${pos}`);
       }
-      w.ensure(pos, w.end - pos + 1);
+      w.ensure(pos, 2 * (w.end - pos) + 1); // a long line: grow the window geometrically
       return 'nothing';
     }
     let s = pos - w.start;

@@ -123,7 +123,10 @@ const env = StreamEnvironment.create({
   parallelism: cfg.parallelism,
   checkpoint: { dir: cfg.checkpointDir, intervalMs: cfg.checkpointMs },
   restore: 'latest',
-  warn: () => {},
+  // Small exchange buffers: barriers do not queue behind thousands of (throttled) records.
+  batchSize: 64,
+  channelCapacity: 2,
+  warn: (m) => console.error(`[weir] ${m}`),
 });
 env
   .fromSource(source, WatermarkStrategy.noWatermarks<In>(), 'input')

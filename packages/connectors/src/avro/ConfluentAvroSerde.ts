@@ -193,10 +193,16 @@ export class ConfluentAvroSerde<T> implements SchemaResolvingSerde<T> {
       );
     }
     const type = this.reader.type;
-    let end = type.encode(value, this.scratch, 5);
-    if (end < 0) {
-      this.scratch = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.scratch.length - end + 5));
+    let end: number;
+    try {
       end = type.encode(value, this.scratch, 5);
+      while (end < 0) {
+        // avsc returns minus the missing byte count when the buffer is too small.
+        this.scratch = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.scratch.length - end));
+        end = type.encode(value, this.scratch, 5);
+      }
+    } catch (e) {
+      throw new TypeError(`cannot serialize a value with the schema of subject '${this.subject}': ${(e as Error).message}`, { cause: e });
     }
     const out = new Uint8Array(end);
     out.set(this.scratch.subarray(5, end), 5);

@@ -458,6 +458,7 @@ class KafkaCommitter implements Committer<KafkaCommittable> {
   /** Transactional ids this committer fenced (by subtask index). */
   private readonly fenced = new Set<number>();
   private markersLoaded = false;
+  private queue: Promise<void> = Promise.resolve();
   private readonly txTimeout: number;
   private readonly batchBytes: number;
 
@@ -639,7 +640,17 @@ class KafkaCommitter implements Committer<KafkaCommittable> {
     return this.producer;
   }
 
-  async commit(committables: readonly KafkaCommittable[]): Promise<void> {
+  /**
+   * Commits in order, one call at a time: the runtime may notify checkpoint n+1 while n still
+   * commits, and one transactional producer runs one transaction at a time.
+   */
+  commit(committables: readonly KafkaCommittable[]): Promise<void> {
+    const run = this.queue.then(() => this.commitNow(committables));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async commitNow(committables: readonly KafkaCommittable[]): Promise<void> {
     if (process.env.WEIR_KAFKA_DEBUG) console.error(`DBG ${Date.now() % 100000} commit ${this.ctx.taskInfo.subtaskIndex} ${committables.map((c) => `${c.checkpointId}:${c.records.length}`).join(',')}`);
     const list = [...committables].sort((a, b) => a.checkpointId - b.checkpointId || a.subtask - b.subtask);
     for (const c of list) {

@@ -78,6 +78,7 @@ describe('ConfluentAvroSerde', () => {
     padded.set(bytes, 3);
     expect(plain(serde.deserialize(padded.subarray(3, 3 + bytes.length)))).toEqual(e1);
     expect(ConfluentWireFormat.frame(id, avro.Type.forSchema(V1 as avro.Schema).toBuffer(e1))).toEqual(bytes);
+    expect(() => serde.serialize({ event_id: 'x' } as EventV1)).toThrow(/cannot serialize a value with the schema of subject 'events-value': invalid "string": undefined/);
   });
 
   it('schema evolution: an old job (reader v1) reads v2 records; a v2 job reads v1 records with the default', async () => {

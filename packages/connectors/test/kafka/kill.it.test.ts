@@ -49,7 +49,7 @@ async function setup(name: string, n: number): Promise<Omit<JobConfig, 'semantic
     checkpointDir: dir,
     checkpointMs: 150,
     parallelism: 2,
-    throttleEvery: 3,
+    throttle: { delayMs: 1, capacity: 16 },
   };
 }
 
@@ -97,7 +97,7 @@ async function runOnce(cfg: JobConfig, killAt?: number): Promise<'killed' | 'don
 
 describe('Kafka under kill -9', () => {
   it('exactly-once: killed repeatedly (randomly and around commits), a read_committed consumer sees the failure-free output exactly once', async () => {
-    const n = 9000;
+    const n = 24_000;
     const base = { ...(await setup('eos', n)), semantic: 'exactly-once' as const };
     const schedule: Array<{ killAt?: number; crash?: JobConfig['crash'] }> = [
       { killAt: Math.floor(n * 0.15) },
@@ -131,7 +131,7 @@ describe('Kafka under kill -9', () => {
   });
 
   it('offsets and state are restored exactly after kill -9 (at-least-once: replays are exact copies); group offsets are committed', async () => {
-    const n = 6000;
+    const n = 12_000;
     const base = { ...(await setup('alo', n)), semantic: 'at-least-once' as const };
     const first = await runOnce(base, Math.floor(n * 0.4));
     const second = await runOnce(base, Math.floor(n * 0.8));
@@ -161,7 +161,7 @@ describe('Kafka under kill -9', () => {
   it.skipIf(kafkaEnvSafe()?.external === true)(
     'the broker restarted mid-job: the job recovers (restarting from its checkpoint if it fails) without loss or duplicates',
     async () => {
-      const n = 9000;
+      const n = 24_000;
       const base = { ...(await setup('restart', n)), semantic: 'exactly-once' as const };
       const job = startJob('pipeline', base);
       running.add(job);

@@ -5,6 +5,7 @@
 // Prints `progress <input offsets consumed>` lines, then `done` when the bounded input ended.
 import { KafkaSink, type KafkaCommittable, KafkaSource } from '@weir/connectors';
 import {
+  AsyncDataStream,
   type Collector,
   type Committer,
   type KeyedProcessContext,
@@ -29,8 +30,11 @@ export interface JobConfig {
   checkpointMs: number;
   parallelism: number;
   semantic: 'exactly-once' | 'at-least-once';
-  /** Sleep 1 ms every this many records (slows the job down so that kills land mid-way). */
-  throttleEvery?: number;
+  /**
+   * Slows the job down (so that kills land mid-way) without blocking the event loop: every
+   * record waits `delayMs` in an async operator holding at most `capacity` records per subtask.
+   */
+  throttle?: { delayMs: number; capacity: number };
   /** Crash injection (SIGKILL of this very process) around the nth commit of this attempt. */
   crash?: { kind: 'before-commit' | 'after-commit' | 'mid-commit'; nth: number; delayMs?: number };
   /** Unbounded source (runs until killed). */
@@ -54,11 +58,8 @@ const die = (): never => {
   throw new Error('unreachable');
 };
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
 class Count implements KeyedProcessFunction<string, In, Out> {
   private count!: ValueState<number>;
-  private seen = 0;
   open(ctx: RuntimeContext): void {
     this.count = ctx.getState(new ValueStateDescriptor<number>('count'));
   }
@@ -66,7 +67,6 @@ class Count implements KeyedProcessFunction<string, In, Out> {
     const n = (this.count.value() ?? 0) + 1;
     this.count.update(n);
     out.collect({ id: e.id, k: e.k, n });
-    if (cfg.throttleEvery !== undefined && ++this.seen % cfg.throttleEvery === 0) Atomics.wait(sleeper, 0, 0, 1);
   }
 }
 
@@ -128,9 +128,16 @@ const env = StreamEnvironment.create({
   channelCapacity: 2,
   warn: (m) => console.error(`[weir] ${m}`),
 });
-env
-  .fromSource(source, WatermarkStrategy.noWatermarks<In>(), 'input')
-  .uid('input')
+let input = env.fromSource(source, WatermarkStrategy.noWatermarks<In>(), 'input').uid('input');
+const throttle = cfg.throttle;
+if (throttle !== undefined) {
+  input = AsyncDataStream.orderedWait(
+    input,
+    { asyncInvoke: (e: In) => new Promise<In[]>((resolve) => setTimeout(() => resolve([e]), throttle.delayMs)) },
+    { timeoutMs: Number.POSITIVE_INFINITY, capacity: throttle.capacity },
+  ).uid('throttle');
+}
+input
   .keyBy((e) => e.k)
   .process(new Count())
   .uid('count')

@@ -7,7 +7,8 @@
  * `update(n)` or a read-modify-write `update(value() + 1)`. Keys are uniformly random (a
  * multiplicative hash of the record number), the worst case for the cache. Every 10 000 records
  * the loop yields to the event loop, as a task does between input batches, so background batch
- * writes complete. Before each case every key is written once (not timed).
+ * writes complete. Before each case every key is written once (not timed); the read cache then
+ * holds the most recently written rows, as in a running job.
  *
  * Figures: records per wall-clock second, per process CPU-second (all threads: LevelDB's
  * background compaction and writes count) and per main-thread CPU-second (the "one core" the
@@ -45,6 +46,8 @@ export interface LevelStateResult {
   readonly dbReadsPerRecord: number;
   readonly fullSnapshotMs: number | null;
   readonly incrementalSnapshotMs: number | null;
+  /** Resident set size after the case, before disposing the backend. */
+  readonly rssMiB: number;
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -86,7 +89,6 @@ async function runCase(
     if (i % 10_000 === 0) await tick();
   }
   await level?.flush();
-  level?.dropCache();
   const reads0 = level?.stats().dbReads ?? 0;
   globalThis.gc?.();
 
@@ -124,6 +126,7 @@ async function runCase(
     await level.snapshotAsync();
     incrementalSnapshotMs = Math.round(performance.now() - t);
   }
+  const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
   await b.dispose();
   return {
     backend: backendName,
@@ -137,6 +140,7 @@ async function runCase(
     dbReadsPerRecord: Math.round((dbReads / records) * 100) / 100,
     fullSnapshotMs,
     incrementalSnapshotMs,
+    rssMiB,
   };
 }
 
@@ -178,7 +182,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   } else {
     console.log('LevelDB keyed ValueState (uniformly random keys; /s = records per second)');
     console.log(
-      'backend mode    keys       cache   wall/s      process-CPU/s  main-thread-CPU/s  LevelDB reads/rec  full snap ms  incr snap ms',
+      'backend mode    keys       cache   wall/s      process-CPU/s  main-thread-CPU/s  LevelDB reads/rec  full snap ms  incr snap ms  RSS MiB',
     );
     for (const r of results) {
       console.log(
@@ -192,7 +196,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
           String(r.perMainThreadCpuSecond ?? '-').padEnd(18),
           String(r.dbReadsPerRecord).padEnd(18),
           String(r.fullSnapshotMs ?? '-').padEnd(13),
-          String(r.incrementalSnapshotMs ?? '-'),
+          String(r.incrementalSnapshotMs ?? '-').padEnd(13),
+          String(r.rssMiB),
         ].join(' '),
       );
     }

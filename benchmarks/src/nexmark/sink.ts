@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { Sink, SinkWriter } from '@weir/core';
+import type { NexmarkEvent } from './model.js';
 import { fmix32 } from './random.js';
 
 /**
@@ -122,4 +123,36 @@ export class BlackholeSink<T> implements Sink<T> {
     }
     return { count, checksum: checksum >>> 0 };
   }
+}
+
+/**
+ * The digest of a whole event, every field: a check that two generators (this one and the Java
+ * port's `EventDigest`) made the same events.
+ * @param e - the event
+ * @public
+ */
+export function eventDigest(e: NexmarkEvent): number {
+  let h = digestStart();
+  switch (e.kind) {
+    case 'person':
+      h = digestLong(digestInt(h, 0), e.id);
+      h = digestString(digestString(digestString(h, e.name), e.emailAddress), e.creditCard);
+      h = digestString(digestString(h, e.city), e.state);
+      h = digestString(digestLong(h, e.dateTime), e.extra);
+      break;
+    case 'auction':
+      h = digestLong(digestInt(h, 1), e.id);
+      h = digestString(digestString(h, e.itemName), e.description);
+      h = digestLong(digestLong(h, e.initialBid), e.reserve);
+      h = digestLong(digestLong(h, e.dateTime), e.expires);
+      h = digestLong(digestLong(h, e.seller), e.category);
+      h = digestString(h, e.extra);
+      break;
+    case 'bid':
+      h = digestLong(digestLong(digestInt(h, 2), e.auction), e.bidder);
+      h = digestLong(digestLong(h, e.price), e.dateTime);
+      h = digestString(h, e.extra);
+      break;
+  }
+  return digestEnd(h);
 }

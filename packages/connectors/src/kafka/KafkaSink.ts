@@ -108,6 +108,8 @@ export interface KafkaSinkMetrics {
   readonly transactionsCommitted: number;
   /** Exactly-once: restored committables found already committed (so not written again). */
   readonly commitsSkipped: number;
+  /** Exactly-once: restored committables whose transaction had not committed, written again from the checkpoint. */
+  readonly commitsRecovered: number;
   /** Exactly-once: transactional ids fenced at start-up (aborting leftovers of crashed runs). */
   readonly transactionsFenced: number;
 }
@@ -181,7 +183,7 @@ export class KafkaSink<T> implements Sink<T> {
   /** Highest committed checkpoint per `<prefix>/<attempt>/<subtask>`, in this process. @internal */
   readonly committed = new Map<string, number>();
   /** @internal */
-  readonly counters = { records: 0, bytes: 0, recordsDelivered: 0, transactionsCommitted: 0, commitsSkipped: 0, transactionsFenced: 0 };
+  readonly counters = { records: 0, bytes: 0, recordsDelivered: 0, transactionsCommitted: 0, commitsSkipped: 0, commitsRecovered: 0, transactionsFenced: 0 };
   /** @internal */
   readonly markerTopic: string;
 
@@ -425,7 +427,6 @@ class ExactlyOnceWriter<T> extends EncodingWriter<T> implements TwoPhaseCommitti
   }
 
   prepareCommit(checkpointId: number): KafkaCommittable[] {
-    if (process.env.WEIR_KAFKA_DEBUG) console.error(`DBG ${Date.now() % 100000} prepare ${this.ctx.taskInfo.subtaskIndex} ${checkpointId} ${this.records.length}`);
     const c: KafkaCommittable = {
       transactionalIdPrefix: this.sink.options.transactionalIdPrefix as string,
       attemptId: this.ctx.attemptId,
@@ -651,7 +652,6 @@ class KafkaCommitter implements Committer<KafkaCommittable> {
   }
 
   private async commitNow(committables: readonly KafkaCommittable[]): Promise<void> {
-    if (process.env.WEIR_KAFKA_DEBUG) console.error(`DBG ${Date.now() % 100000} commit ${this.ctx.taskInfo.subtaskIndex} ${committables.map((c) => `${c.checkpointId}:${c.records.length}`).join(',')}`);
     const list = [...committables].sort((a, b) => a.checkpointId - b.checkpointId || a.subtask - b.subtask);
     for (const c of list) {
       if (c.records.length === 0 || this.sink.isCommitted(c)) continue;
@@ -664,6 +664,7 @@ class KafkaCommitter implements Committer<KafkaCommittable> {
           this.sink.counters.commitsSkipped++;
           continue;
         }
+        this.sink.counters.commitsRecovered++;
       }
       await this.transact(c);
       this.sink.committed.set(markerKey(c), c.checkpointId);

@@ -3,7 +3,7 @@
 // - Otherwise a single-node KRaft broker is started from the Apache Kafka jars on Maven Central
 //   (scripts/kafka-broker.mjs; the first run downloads them into ~/.cache/weir) and stopped after.
 // - With neither Java + Maven nor KAFKA_BROKERS, the tests fail with a message that says what to
-//   install (each test file's beforeAll throws it): never a silent skip.
+//   install (every test's beforeEach throws it): never a silent skip.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KafkaSink, KafkaSource } from '@weir/connectors';
 import { StreamEnvironment, stringSerde, WatermarkStrategy } from '@weir/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTopics, kafkaEnv, produce, readAll, uniq } from './helpers.js';
 
 interface Ev {
@@ -20,7 +20,8 @@ function tmp(): string {
   return d;
 }
 
-beforeAll(() => {
+// Per test, so that without a broker every test fails with the reason (not skipped).
+beforeEach(() => {
   brokers = kafkaEnv().brokers;
 });
 afterAll(() => {

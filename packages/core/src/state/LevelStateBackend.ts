@@ -2084,8 +2084,14 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   }
 
   /** Waits for pending writes and snapshots, closes the database and deletes its directory. */
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
+  dispose(): Promise<void> {
+    if (this.disposing === undefined) this.disposing = this.close();
+    return this.disposing;
+  }
+
+  private disposing: Promise<void> | undefined = undefined;
+
+  private async close(): Promise<void> {
     try {
       await this.flushing;
     } catch {

@@ -115,7 +115,8 @@ const kafkaSink = new KafkaSink<Out>({
   key: (o) => o.k,
   semantic: cfg.semantic,
   transactionalIdPrefix: cfg.txPrefix,
-  transactionTimeoutMs: 30_000,
+  // Long: a transaction left open by a crash must be ended by fencing, not by this timeout.
+  transactionTimeoutMs: 120_000,
 });
 const sink: Sink<Out> = cfg.crash !== undefined ? crashing(kafkaSink, cfg.crash) : kafkaSink;
 
@@ -147,7 +148,8 @@ input
 const progress = setInterval(() => {
   const m = source.metrics();
   const consumed = m.partitions.reduce((s, p) => s + p.offset, 0);
-  console.log(`progress ${consumed} committed ${kafkaSink.metrics().transactionsCommitted}`);
+  const k = kafkaSink.metrics();
+  console.log(`progress ${consumed} committed ${k.transactionsCommitted} recovered ${k.commitsRecovered} skipped ${k.commitsSkipped} fenced ${k.transactionsFenced}`);
 }, 50);
 
 try {

@@ -1,6 +1,6 @@
 package weir.bench.nexmark;
 
-/** Digest of a whole event, every field: port of {@code eventDigest} in generator checks (events.ts). */
+/** Digest of a whole event, every field: port of {@code eventDigest} in benchmarks/src/nexmark/sink.ts. */
 final class EventDigest {
   private EventDigest() {}
 

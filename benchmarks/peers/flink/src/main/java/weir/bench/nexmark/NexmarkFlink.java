@@ -25,11 +25,11 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 /**
  * Runs one Nexmark query on Apache Flink in a local MiniCluster (parallelism 1, heap state
  * backend, object reuse on), started once per process: a warm-up run, then the measured runs.
- * Prints one line {@code NEXMARK_RESULT {json}} with, per run, wall ms, process CPU ms (all
+ * Prints one line {@code NEXMARK_RESULT {json}} per query with, per run, wall ms, process CPU ms (all
  * threads, from the JVM's OperatingSystemMXBean), result count and checksum, and the peak RSS.
  *
  * <pre>
- * java -jar weir-nexmark-flink.jar --query q5 --events 2000000 [--warmup 1] [--runs 1]
+ * java -jar weir-nexmark-flink.jar --queries q0,q5 --events 2000000 [--warmup 1] [--runs 1]
  *      [--seed 42] [--rate 10000] [--base-time 1767225600000] [--parallelism 1]
  * java -jar weir-nexmark-flink.jar --checksum-events 100000   (digest of the generated events)
  * </pre>
@@ -59,7 +59,7 @@ public final class NexmarkFlink {
   }
 
   public static void main(String[] args) throws Exception {
-    String query = "q0";
+    String queries = "q0";
     long events = 1_000_000;
     int warmup = 1;
     int runs = 1;
@@ -70,7 +70,8 @@ public final class NexmarkFlink {
       String a = args[i];
       String v = i + 1 < args.length ? args[i + 1] : "";
       switch (a) {
-        case "--query": query = v; i++; break;
+        case "--query":
+        case "--queries": queries = v; i++; break;
         case "--events": events = Long.parseLong(v.replace("_", "")); i++; break;
         case "--warmup": warmup = Integer.parseInt(v); i++; break;
         case "--runs": runs = Integer.parseInt(v); i++; break;
@@ -99,42 +100,45 @@ public final class NexmarkFlink {
             .build();
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    List<String> measured = new ArrayList<>();
     try (MiniCluster cluster = new MiniCluster(mcc)) {
       cluster.start();
-      for (int r = 0; r < warmup + runs; r++) {
-        StreamExecutionEnvironment env = new StreamExecutionEnvironment(conf);
-        env.setParallelism(parallelism);
-        DataGeneratorSource<Event> source =
-            new DataGeneratorSource<>(new EventFunction(config), events, TypeInformation.of(Event.class));
-        DataStream<Event> stream =
-            env.fromSource(
-                source,
-                WatermarkStrategy.<Event>forBoundedOutOfOrderness(Duration.ofMillis(4_000)).withTimestampAssigner((e, t) -> e.dateTime),
-                "Nexmark");
-        Queries.build(query, stream);
-        JobGraph job = env.getStreamGraph().getJobGraph();
-        BlackholeSink.reset();
-        System.gc();
-        long cpu0 = os.getProcessCpuTime();
-        long t0 = System.nanoTime();
-        cluster.executeJobBlocking(job);
-        double wallMs = (System.nanoTime() - t0) / 1e6;
-        double cpuMs = (os.getProcessCpuTime() - cpu0) / 1e6;
-        if (r >= warmup) {
-          measured.add(
-              String.format(
-                  "{\"wallMs\":%.3f,\"cpuMs\":%.3f,\"count\":%d,\"checksum\":%d}",
-                  wallMs, cpuMs, BlackholeSink.count, Integer.toUnsignedLong(BlackholeSink.checksum)));
+      for (String query : queries.split(",")) {
+        List<String> measured = new ArrayList<>();
+        for (int r = 0; r < warmup + runs; r++) {
+          StreamExecutionEnvironment env = new StreamExecutionEnvironment(conf);
+          env.setParallelism(parallelism);
+          DataGeneratorSource<Event> source =
+              new DataGeneratorSource<>(new EventFunction(config), events, TypeInformation.of(Event.class));
+          DataStream<Event> stream =
+              env.fromSource(
+                  source,
+                  WatermarkStrategy.<Event>forBoundedOutOfOrderness(Duration.ofMillis(4_000)).withTimestampAssigner((e, t) -> e.dateTime),
+                  "Nexmark");
+          Queries.build(query, stream);
+          JobGraph job = env.getStreamGraph().getJobGraph();
+          BlackholeSink.reset();
+          System.gc();
+          long cpu0 = os.getProcessCpuTime();
+          long t0 = System.nanoTime();
+          cluster.executeJobBlocking(job);
+          double wallMs = (System.nanoTime() - t0) / 1e6;
+          double cpuMs = (os.getProcessCpuTime() - cpu0) / 1e6;
+          if (r >= warmup) {
+            measured.add(
+                String.format(
+                    "{\"wallMs\":%.3f,\"cpuMs\":%.3f,\"count\":%d,\"checksum\":%d}",
+                    wallMs, cpuMs, BlackholeSink.count, Integer.toUnsignedLong(BlackholeSink.checksum)));
+          }
         }
+        System.out.println(
+            "NEXMARK_RESULT {\"query\":\"" + query + "\",\"events\":" + events
+                + ",\"runs\":[" + String.join(",", measured) + "]"
+                + ",\"peakRssMb\":" + peakRssMb()
+                + ",\"flinkVersion\":\"" + EnvironmentInformation.getVersion() + "\""
+                + ",\"javaVersion\":\"" + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "\"}");
+        System.out.flush();
       }
     }
-    System.out.println(
-        "NEXMARK_RESULT {\"query\":\"" + query + "\",\"events\":" + events
-            + ",\"runs\":[" + String.join(",", measured) + "]"
-            + ",\"peakRssMb\":" + peakRssMb()
-            + ",\"flinkVersion\":\"" + EnvironmentInformation.getVersion() + "\""
-            + ",\"javaVersion\":\"" + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "\"}");
     System.out.flush();
     // MiniCluster leaves non-daemon threads behind on some versions: do not wait for them.
     System.exit(0);

@@ -141,26 +141,48 @@ final class Queries {
 
   // ---- q4 ----------------------------------------------------------------------------------
 
+  /** How long a closed auction is kept, so bids that still name it are rejected without buffering. */
+  static final long CLOSED_AUCTION_RETENTION_MS = 10_000;
+
+  /** As {@code WinningBids} in queries.ts: order-independent auction ⋈ bid within the auction. */
   static final class WinningBids extends KeyedCoProcessFunction<Long, Auction, Bid, WinningBid> {
     private transient ValueState<Auction> auction;
     private transient ValueState<Long> best;
+    private transient ListState<Bid> early;
 
     @Override
     public void open(org.apache.flink.api.common.functions.OpenContext ctx) {
       auction = getRuntimeContext().getState(new ValueStateDescriptor<>("auction", Auction.class));
       best = getRuntimeContext().getState(new ValueStateDescriptor<>("best-price", Types.LONG));
+      early = getRuntimeContext().getListState(new ListStateDescriptor<>("early-bids", Bid.class));
     }
 
     @Override
     public void processElement1(Auction a, Context ctx, Collector<WinningBid> out) throws Exception {
       auction.update(a);
       ctx.timerService().registerEventTimeTimer(a.expires);
+      ctx.timerService().registerEventTimeTimer(a.expires + CLOSED_AUCTION_RETENTION_MS);
+      long max = -1;
+      boolean any = false;
+      for (Bid b : early.get()) {
+        any = true;
+        if (b.dateTime >= a.dateTime && b.dateTime <= a.expires && b.price > max) max = b.price;
+      }
+      if (any) {
+        early.clear();
+        if (max >= 0) best.update(max);
+      }
     }
 
     @Override
     public void processElement2(Bid b, Context ctx, Collector<WinningBid> out) throws Exception {
       Auction a = auction.value();
-      if (a == null || b.dateTime < a.dateTime || b.dateTime > a.expires) return;
+      if (a == null) {
+        early.add(b);
+        ctx.timerService().registerEventTimeTimer(b.dateTime);
+        return;
+      }
+      if (b.dateTime < a.dateTime || b.dateTime > a.expires) return;
       Long current = best.value();
       if (current == null || b.price > current) best.update(b.price);
     }
@@ -168,10 +190,20 @@ final class Queries {
     @Override
     public void onTimer(long ts, OnTimerContext ctx, Collector<WinningBid> out) throws Exception {
       Auction a = auction.value();
-      Long current = best.value();
-      if (a != null && current != null) out.collect(new WinningBid(a.id, a.category, current));
-      auction.clear();
-      best.clear();
+      if (a == null) {
+        java.util.List<Bid> keep = new java.util.ArrayList<>();
+        for (Bid b : early.get()) if (b.dateTime > ts) keep.add(b);
+        if (keep.isEmpty()) early.clear();
+        else early.update(keep);
+        return;
+      }
+      if (ts == a.expires) {
+        Long current = best.value();
+        if (current != null) out.collect(new WinningBid(a.id, a.category, current));
+        best.clear();
+      } else if (ts >= a.expires + CLOSED_AUCTION_RETENTION_MS) {
+        auction.clear();
+      }
     }
   }
 
@@ -188,7 +220,7 @@ final class Queries {
       SumCount old = acc.value();
       SumCount next = old == null ? new SumCount(w.price, 1) : new SumCount(old.sum + w.price, old.count + 1);
       acc.update(next);
-      out.collect(new CategoryAverage(w.category, (double) next.sum / next.count));
+      out.collect(new CategoryAverage(w.category, (double) next.sum / next.count, next.count));
     }
   }
 
@@ -202,7 +234,7 @@ final class Queries {
         .keyBy(w -> w.category, Types.LONG)
         .process(new AveragePrice())
         .returns(CategoryAverage.class)
-        .sinkTo(new BlackholeSink<CategoryAverage>(r -> Digests.end(Digests.l(Digests.i(Digests.start(), (int) r.category), (long) Math.floor(r.average)))));
+        .sinkTo(new BlackholeSink<CategoryAverage>(r -> Digests.end(Digests.i(Digests.i(Digests.start(), (int) r.category), (int) r.auctions))));
   }
 
   // ---- q5 ----------------------------------------------------------------------------------

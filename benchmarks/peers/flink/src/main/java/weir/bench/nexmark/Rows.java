@@ -75,12 +75,14 @@ public final class Rows {
   public static class CategoryAverage {
     public long category;
     public double average;
+    public long auctions;
 
     public CategoryAverage() {}
 
-    public CategoryAverage(long category, double average) {
+    public CategoryAverage(long category, double average, long auctions) {
       this.category = category;
       this.average = average;
+      this.auctions = auctions;
     }
   }
 

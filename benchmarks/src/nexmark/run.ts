@@ -1,0 +1,609 @@
+/**
+ * The Nexmark runner: Weir, Apache Flink and a hand-written loop, side by side on the same
+ * machine in the same run, on exactly the same events.
+ *
+ *   npm run bench:nexmark -- --events 10000000 --queries q0,q1,q2,q5,q7,q8 --peers flink,loop
+ *   npm run bench:nexmark -- --quick
+ *
+ * Every system runs in its own child process: Weir and the loop in Node (`--expose-gc`), Flink in a
+ * JVM (`benchmarks/peers/flink`, a local MiniCluster at parallelism 1 with the heap state backend,
+ * built with `mvn -q package` when its jar is missing or older than its sources). For each query
+ * and each repetition the systems run one after the other (alternating, so drift on a shared
+ * machine hits all of them alike); each process does `--warmup` full runs, then `--runs` measured
+ * ones. Figures are medians over the measured runs:
+ * - events per core-second: events ÷ CPU seconds of the whole process (user + system, all threads:
+ *   JIT, GC, Flink's task and timer threads), from `process.cpuUsage()` in Node and from the JVM's
+ *   OperatingSystemMXBean (the OS accounting of the process) in Java;
+ * - events per second of wall-clock time;
+ * - peak RSS of the process (`process.resourceUsage().maxRSS`, `/proc/self/status` VmHWM).
+ * Each run's result count and checksum are compared across systems: they must be equal.
+ *
+ * Writes `benchmarks/results/nexmark-<date>.json` and the Nexmark section of
+ * `benchmarks/RESULTS.md` (`--quick` writes `nexmark-<date>-quick.json` only).
+ *
+ * Options: `--events N` (default 10,000,000; quick 200,000), `--queries q0,q1,…` (default all),
+ * `--peers flink,loop` (default both; `none` for Weir only), `--reps N` (default 3; quick 1),
+ * `--warmup N` (default 1), `--runs N` (measured runs per process, default 1), `--rate N` (events
+ * per second of event time, default 10,000), `--seed N` (42), `--no-build` (never run Maven),
+ * `--java-opts "…"`, `--profile DIR` (Weir children under `node --cpu-prof`), `--out FILE`,
+ * `--no-results-md`.
+ * @packageDocumentation
+ */
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { GeneratorConfig } from './generator.js';
+import { runWeirQuery } from './job.js';
+import { hasLoop, runLoop } from './loop.js';
+import { QUERIES, QUERY_NAMES, type QueryName } from './queries.js';
+
+// ---- settings ------------------------------------------------------------------------------
+
+/** The systems compared. */
+type System = 'weir' | 'flink' | 'loop';
+
+interface Settings {
+  events: number;
+  queries: QueryName[];
+  peers: Array<Exclude<System, 'weir'>>;
+  reps: number;
+  warmup: number;
+  runs: number;
+  quick: boolean;
+  generator: Partial<GeneratorConfig>;
+  build: boolean;
+  javaOpts: string[];
+  profileDir: string | undefined;
+  out: string | undefined;
+  resultsMd: boolean;
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** benchmarks/ (this file is benchmarks/dist/nexmark/run.js). */
+const BENCH_DIR = resolve(HERE, '..', '..');
+const REPO_DIR = resolve(BENCH_DIR, '..');
+const FLINK_DIR = join(BENCH_DIR, 'peers', 'flink');
+const FLINK_JAR = join(FLINK_DIR, 'target', 'weir-nexmark-flink.jar');
+
+function parseSettings(argv: readonly string[]): Settings & { child: string | undefined } {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      events: { type: 'string' },
+      queries: { type: 'string' },
+      peers: { type: 'string' },
+      reps: { type: 'string' },
+      warmup: { type: 'string' },
+      runs: { type: 'string' },
+      rate: { type: 'string' },
+      seed: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'no-build': { type: 'boolean', default: false },
+      'java-opts': { type: 'string' },
+      profile: { type: 'string' },
+      out: { type: 'string' },
+      'no-results-md': { type: 'boolean', default: false },
+      child: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const quick = values.quick === true;
+  const int = (v: string | undefined, dflt: number, what: string, min = 1): number => {
+    if (v === undefined || v === '') return dflt;
+    const n = Number(v.replace(/_/g, ''));
+    if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`--${what} must be an integer >= ${min}, got ${v}`);
+    return n;
+  };
+  const queries = (values.queries ?? QUERY_NAMES.join(',')).split(',').filter((q) => q !== '');
+  for (const q of queries) {
+    if (!(QUERY_NAMES as readonly string[]).includes(q)) throw new RangeError(`unknown query ${q}; one of ${QUERY_NAMES.join(', ')}`);
+  }
+  const peers = (values.peers ?? 'flink,loop').split(',').filter((p) => p !== '' && p !== 'none');
+  for (const p of peers) if (p !== 'flink' && p !== 'loop') throw new RangeError(`unknown peer ${p}; flink, loop or none`);
+  const generator: { -readonly [K in keyof GeneratorConfig]?: GeneratorConfig[K] } = {};
+  if (values.rate !== undefined) generator.eventsPerSecond = int(values.rate, 10_000, 'rate');
+  if (values.seed !== undefined) generator.seed = int(values.seed, 42, 'seed', -(2 ** 31));
+  return {
+    events: int(values.events, quick ? 200_000 : 10_000_000, 'events'),
+    queries: queries as QueryName[],
+    peers: peers as Array<'flink' | 'loop'>,
+    reps: int(values.reps, quick ? 1 : 3, 'reps'),
+    warmup: int(values.warmup, 1, 'warmup', 0),
+    runs: int(values.runs, 1, 'runs'),
+    quick,
+    generator,
+    build: values['no-build'] !== true,
+    javaOpts: (values['java-opts'] ?? '').split(/\s+/).filter((s) => s !== ''),
+    profileDir: values.profile,
+    out: values.out,
+    resultsMd: !quick && values['no-results-md'] !== true,
+    child: values.child,
+  };
+}
+
+// ---- children ------------------------------------------------------------------------------
+
+/** One measured run. */
+interface Run {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly count: number;
+  readonly checksum: number;
+}
+
+/** What a child reports per query. */
+interface ChildQueryResult {
+  readonly query: QueryName;
+  readonly runs: Run[];
+  readonly peakRssMb: number;
+}
+
+/** What a child reports. */
+interface ChildReport {
+  readonly results: ChildQueryResult[];
+  readonly versions: Record<string, string>;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** In a child process: warm-up and measured runs of each query, in this process. */
+async function childMain(system: 'weir' | 'loop', s: Settings): Promise<ChildReport> {
+  const results: ChildQueryResult[] = [];
+  for (const name of s.queries) {
+    const runs: Run[] = [];
+    for (let r = 0; r < s.warmup + s.runs; r++) {
+      gc?.();
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      let res: { count: number; checksum: number };
+      if (system === 'weir') {
+        res = await runWeirQuery(QUERIES[name], { events: s.events, generator: s.generator });
+      } else {
+        if (!hasLoop(name)) throw new Error(`no hand-written loop for ${name}`);
+        res = runLoop(name, s.events, s.generator);
+      }
+      const wallMs = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      if (r >= s.warmup) runs.push({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000, count: res.count, checksum: res.checksum });
+    }
+    results.push({ query: name, runs, peakRssMb: process.resourceUsage().maxRSS / 1024 });
+  }
+  return { results, versions: { node: process.version, v8: process.versions.v8 } };
+}
+
+function childArgs(s: Settings, queries: readonly QueryName[]): string[] {
+  const a = ['--queries', queries.join(','), '--events', String(s.events), '--warmup', String(s.warmup), '--runs', String(s.runs)];
+  if (s.generator.eventsPerSecond !== undefined) a.push('--rate', String(s.generator.eventsPerSecond));
+  if (s.generator.seed !== undefined) a.push('--seed', String(s.generator.seed));
+  return a;
+}
+
+function runNodeChild(system: 'weir' | 'loop', s: Settings, queries: readonly QueryName[]): Promise<ChildReport> {
+  const execArgv = ['--expose-gc'];
+  if (s.profileDir !== undefined && system === 'weir') {
+    mkdirSync(s.profileDir, { recursive: true });
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${s.profileDir}`, `--cpu-prof-name=${system}-${queries.join('_')}-${Date.now()}.cpuprofile`);
+  }
+  return new Promise((resolvePromise, reject) => {
+    const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child', system, ...childArgs(s, queries)], {
+      execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let report: ChildReport | undefined;
+    child.on('message', (m) => {
+      report = m as ChildReport;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0 && report !== undefined) resolvePromise(report);
+      else reject(new Error(`${system} child for ${queries.join(',')} exited with code ${code}`));
+    });
+  });
+}
+
+function runFlinkChild(s: Settings, queries: readonly QueryName[]): Promise<ChildReport> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('java', [...s.javaOpts, '-jar', FLINK_JAR, ...childArgs(s, queries)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const results: ChildQueryResult[] = [];
+      let versions: Record<string, string> = {};
+      for (const line of out.split('\n')) {
+        if (!line.startsWith('NEXMARK_RESULT ')) continue;
+        const r = JSON.parse(line.slice('NEXMARK_RESULT '.length)) as ChildQueryResult & { flinkVersion: string; javaVersion: string };
+        results.push({ query: r.query, runs: r.runs, peakRssMb: r.peakRssMb });
+        versions = { flink: r.flinkVersion, java: r.javaVersion };
+      }
+      if (code === 0 && results.length === queries.length) resolvePromise({ results, versions });
+      else reject(new Error(`flink child for ${queries.join(',')} exited with code ${code}\n${err.slice(-4000)}${out.slice(-2000)}`));
+    });
+  });
+}
+
+function runChild(system: System, s: Settings, queries: readonly QueryName[]): Promise<ChildReport> {
+  return system === 'flink' ? runFlinkChild(s, queries) : runNodeChild(system, s, queries);
+}
+
+// ---- the Flink jar -------------------------------------------------------------------------
+
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let m = 0;
+  for (const e of readdirSync(path)) m = Math.max(m, newestMtime(join(path, e)));
+  return m;
+}
+
+/** Builds the Flink jar when it is missing or older than its sources; false when it cannot be had. */
+function ensureFlinkJar(s: Settings): boolean {
+  const sources = Math.max(newestMtime(join(FLINK_DIR, 'pom.xml')), newestMtime(join(FLINK_DIR, 'src')));
+  const have = existsSync(FLINK_JAR);
+  if (have && statSync(FLINK_JAR).mtimeMs >= sources) return true;
+  if (!s.build) {
+    if (have) {
+      console.warn('warning: the Flink jar is older than its sources and --no-build was given: using it as it is');
+      return true;
+    }
+    loud(`Flink's jar is missing (${FLINK_JAR}) and --no-build was given: Flink is SKIPPED`);
+    return false;
+  }
+  console.log(`building the Flink peer: mvn -q package (in ${FLINK_DIR}) …`);
+  const t0 = performance.now();
+  try {
+    execFileSync('mvn', ['-q', 'package'], { cwd: FLINK_DIR, stdio: 'inherit' });
+    console.log(`built ${FLINK_JAR} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    return true;
+  } catch (e) {
+    if (have) {
+      console.warn(`warning: mvn -q package failed (${String(e)}); using the existing, older jar`);
+      return true;
+    }
+    loud(`Flink's jar is missing and mvn -q package failed (${String(e)}): Flink is SKIPPED`);
+    return false;
+  }
+}
+
+function loud(message: string): void {
+  const bar = '!'.repeat(Math.min(100, message.length + 8));
+  console.error(`\n${bar}\n!!! ${message}\n${bar}\n`);
+}
+
+// ---- figures -------------------------------------------------------------------------------
+
+/** The figures of one system on one query. */
+export interface SystemFigures {
+  /** Median events per CPU-second of the process. */
+  readonly eventsPerCoreSecond: number;
+  /** Median events per wall-clock second. */
+  readonly eventsPerSecond: number;
+  /** Largest peak RSS of its processes, MB. */
+  readonly peakRssMb: number;
+  /** Results of a run (equal in every run). */
+  readonly count: number;
+  /** Checksum of the results. */
+  readonly checksum: number;
+  /** Every measured run. */
+  readonly runs: readonly Run[];
+}
+
+/** One query's row of the results. */
+export interface QueryFigures {
+  readonly query: QueryName;
+  readonly events: number;
+  readonly description: string;
+  readonly weir?: SystemFigures;
+  readonly flink?: SystemFigures;
+  readonly loop?: SystemFigures;
+  /** Weir ÷ Flink, events per core-second (goal ≥ 2 on q0–q2, ≥ 1 on the others). */
+  readonly weirOverFlinkPerCore?: number;
+  /** Weir ÷ Flink, events per wall-clock second. */
+  readonly weirOverFlinkWall?: number;
+  /** Loop ÷ Weir, events per core-second (goal ≤ 3). */
+  readonly loopOverWeirPerCore?: number;
+  /** Whether every system produced the same results (count and checksum). */
+  readonly resultsAgree: boolean;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+function figures(events: number, runs: readonly Run[], rss: readonly number[]): SystemFigures {
+  const first = runs[0] as Run;
+  return {
+    eventsPerCoreSecond: median(runs.map((r) => events / (r.cpuMs / 1000))),
+    eventsPerSecond: median(runs.map((r) => events / (r.wallMs / 1000))),
+    peakRssMb: Math.max(...rss),
+    count: first.count,
+    checksum: first.checksum,
+    runs,
+  };
+}
+
+/** The per-core goal of a query against Flink. */
+function flinkGoal(q: QueryName): number {
+  return q === 'q0' || q === 'q1' || q === 'q2' ? 2 : 1;
+}
+
+// ---- output --------------------------------------------------------------------------------
+
+const fmt = (x: number | undefined): string =>
+  x === undefined ? '—' : x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(0)} k` : x.toFixed(0);
+const ratio = (x: number | undefined): string => (x === undefined ? '—' : `${x.toFixed(2)}×`);
+
+function tableRows(rows: readonly QueryFigures[]): string[][] {
+  return rows.map((r) => {
+    const goalF = flinkGoal(r.query);
+    const vsFlink =
+      r.weirOverFlinkPerCore === undefined ? '—' : `${ratio(r.weirOverFlinkPerCore)} ${r.weirOverFlinkPerCore >= goalF ? 'met' : '**MISSED**'} (≥ ${goalF}×)`;
+    const vsLoop =
+      r.loopOverWeirPerCore === undefined ? '—' : `${ratio(r.loopOverWeirPerCore)} ${r.loopOverWeirPerCore <= 3 ? 'met' : '**MISSED**'} (≤ 3×)`;
+    return [
+      r.query,
+      fmt(r.events),
+      fmt(r.weir?.eventsPerCoreSecond),
+      fmt(r.flink?.eventsPerCoreSecond),
+      vsFlink,
+      fmt(r.loop?.eventsPerCoreSecond),
+      vsLoop,
+      fmt(r.weir?.eventsPerSecond),
+      fmt(r.flink?.eventsPerSecond),
+      fmt(r.loop?.eventsPerSecond),
+      r.weir === undefined ? '—' : r.weir.peakRssMb.toFixed(0),
+      r.flink === undefined ? '—' : r.flink.peakRssMb.toFixed(0),
+      `${r.weir?.count ?? '—'}${r.resultsAgree ? '' : ' **DIFFER**'}`,
+    ];
+  });
+}
+
+const HEAD = [
+  'query',
+  'events',
+  'Weir ev/core-s',
+  'Flink ev/core-s',
+  'Weir/Flink per core',
+  'loop ev/core-s',
+  'loop/Weir per core',
+  'Weir ev/s',
+  'Flink ev/s',
+  'loop ev/s',
+  'Weir RSS MB',
+  'Flink RSS MB',
+  'results',
+];
+
+function markdownTable(rows: readonly QueryFigures[]): string {
+  const lines = [`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => '---').join('|')}|`];
+  for (const r of tableRows(rows)) lines.push(`| ${r.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+function consoleTable(rows: readonly QueryFigures[]): string {
+  const body = tableRows(rows).map((r) => r.map((c) => c.replace(/\*\*/g, '')));
+  const widths = HEAD.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
+  return [line(HEAD), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+const MD_BEGIN = '<!-- nexmark:begin (written by `npm run bench:nexmark`; edits between these markers are replaced) -->';
+const MD_END = '<!-- nexmark:end -->';
+
+function writeResultsMd(report: NexmarkReport): string {
+  const file = join(BENCH_DIR, 'RESULTS.md');
+  const m = report.machine;
+  const v = report.versions;
+  const section = [
+    MD_BEGIN,
+    '## Nexmark: Weir beside Apache Flink and a hand-written loop',
+    '',
+    `Run ${report.date}: \`${report.command}\``,
+    '',
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}; 1-minute load average ${m.loadAverage.map((x) => x.toFixed(1)).join(' → ')}` +
+      (Math.max(...m.loadAverage) > m.cores / 2 ? ' (**other processes shared the cores: wall-clock figures are depressed; per-core figures much less so**)' : ''),
+    `- Versions: Weir ${v.weir}, Node ${v.node} (V8 ${v.v8}), Apache Flink ${v.flink ?? '—'} on ${v.java ?? '—'}`,
+    `- Workload: ${report.settings.events.toLocaleString('en-US')} Nexmark events per run (1 person : 3 auctions : 46 bids, ` +
+      `${report.settings.eventsPerSecond.toLocaleString('en-US')} events per second of event time, seed ${report.settings.seed}), ` +
+      'watermarks 4 s behind the largest event time (periodic, 200 ms), parallelism 1, heap state; Flink in a local MiniCluster ' +
+      'with the hashmap state backend and object reuse. Same events and same results (count and checksum) in every system.',
+    `- Method: each system in its own process, alternating, ${report.settings.reps} repetitions × ${report.settings.runsPerProcess} measured run(s) after ${report.settings.warmupRunsPerProcess} warm-up run(s) per process; medians. ` +
+      'ev/core-s = events ÷ CPU seconds of the whole process (all threads); ev/s = events ÷ wall-clock seconds; RSS = peak resident set of the process.',
+    '',
+    markdownTable(report.queries),
+    '',
+    'Goals: Weir ≥ 2× Flink per core on q0–q2, ≥ 1× on q3–q11; the loop within 3× of Weir (q0, q1, q2, q5). Why a goal is missed: see "Nexmark notes" below.',
+    MD_END,
+  ].join('\n');
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const a = old.indexOf(MD_BEGIN.slice(0, 22));
+  const b = old.indexOf(MD_END);
+  const next = a >= 0 && b > a ? `${old.slice(0, a)}${section}${old.slice(b + MD_END.length)}` : `${old.replace(/\n*$/, '\n\n')}${section}\n`;
+  writeFileSync(file, next);
+  return file;
+}
+
+/** The results file's content. */
+export interface NexmarkReport {
+  readonly date: string;
+  readonly machine: { cpu: string; cores: number; memoryGb: number; os: string; loadAverage: number[] };
+  readonly versions: Record<string, string>;
+  readonly command: string;
+  readonly settings: {
+    events: number;
+    reps: number;
+    warmupRunsPerProcess: number;
+    runsPerProcess: number;
+    seed: number;
+    eventsPerSecond: number;
+    parallelism: 1;
+    quick: boolean;
+  };
+  readonly queries: QueryFigures[];
+}
+
+function weirVersion(): string {
+  let v = 'unknown';
+  try {
+    v = (JSON.parse(readFileSync(join(REPO_DIR, 'packages', 'core', 'package.json'), 'utf8')) as { version: string }).version;
+    const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_DIR, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages'], { cwd: REPO_DIR, encoding: 'utf8' }).trim() !== '';
+    v += ` (${rev}${dirty ? ', with uncommitted changes' : ''})`;
+  } catch {
+    // not a git checkout
+  }
+  return v;
+}
+
+// ---- main ----------------------------------------------------------------------------------
+
+/**
+ * Runs the Nexmark comparison with command-line style arguments.
+ * @param argv - the arguments (see the file's documentation)
+ * @returns the report that was written
+ * @public
+ */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<NexmarkReport | undefined> {
+  const s = parseSettings(argv);
+  if (s.child !== undefined) {
+    if (s.child !== 'weir' && s.child !== 'loop') throw new RangeError(`unknown child ${s.child}`);
+    const report = await childMain(s.child, s);
+    // Forked by the runner: report over IPC; run by hand (e.g. under --cpu-prof): print.
+    if (process.send !== undefined) process.send(report);
+    else console.log(JSON.stringify(report));
+    return undefined;
+  }
+  const load0 = loadavg()[0] as number;
+  const systems: System[] = ['weir'];
+  if (s.peers.includes('flink') && ensureFlinkJar(s)) systems.push('flink');
+  if (s.peers.includes('loop')) systems.push('loop');
+  const versions: Record<string, string> = { weir: weirVersion(), node: process.version, v8: process.versions.v8 };
+  const runs = new Map<string, Run[]>();
+  const rss = new Map<string, number[]>();
+  const record = (system: System, rep: ChildReport): void => {
+    Object.assign(versions, rep.versions);
+    for (const r of rep.results) {
+      const k = `${system}/${r.query}`;
+      runs.set(k, [...(runs.get(k) ?? []), ...r.runs]);
+      rss.set(k, [...(rss.get(k) ?? []), r.peakRssMb]);
+    }
+  };
+  const t0 = performance.now();
+  console.log(
+    `nexmark: ${s.events.toLocaleString('en-US')} events, queries ${s.queries.join(',')}, systems ${systems.join(',')}, ` +
+      `${s.reps} rep(s) × ${s.runs} run(s) after ${s.warmup} warm-up run(s) per process`,
+  );
+  if (s.quick) {
+    // Smoke check: one process per system for all queries.
+    for (const system of systems) {
+      const qs = system === 'loop' ? s.queries.filter(hasLoop) : s.queries;
+      if (qs.length === 0) continue;
+      console.log(`  ${system}: ${qs.join(',')}`);
+      record(system, await runChild(system, s, qs));
+    }
+  } else {
+    for (const q of s.queries) {
+      for (let rep = 0; rep < s.reps; rep++) {
+        for (const system of systems) {
+          if (system === 'loop' && !hasLoop(q)) continue;
+          const t = performance.now();
+          const r = await runChild(system, s, [q]);
+          record(system, r);
+          const last = r.results[0]?.runs.at(-1);
+          console.log(
+            `  ${q} rep ${rep + 1}/${s.reps} ${system.padEnd(5)} ${last === undefined ? '' : `${fmt(s.events / (last.cpuMs / 1000))} ev/core-s, ${fmt(s.events / (last.wallMs / 1000))} ev/s`}` +
+              ` (process ${((performance.now() - t) / 1000).toFixed(1)} s)`,
+          );
+        }
+      }
+    }
+  }
+  const rows: QueryFigures[] = s.queries.map((q) => {
+    const fig = (system: System): SystemFigures | undefined => {
+      const r = runs.get(`${system}/${q}`);
+      return r === undefined || r.length === 0 ? undefined : figures(s.events, r, rss.get(`${system}/${q}`) ?? []);
+    };
+    const weir = fig('weir');
+    const flink = fig('flink');
+    const loop = fig('loop');
+    const all = [weir, flink, loop].filter((f): f is SystemFigures => f !== undefined).flatMap((f) => f.runs);
+    const resultsAgree = all.every((r) => r.count === all[0]?.count && r.checksum === all[0]?.checksum);
+    return {
+      query: q,
+      events: s.events,
+      description: QUERIES[q].description,
+      ...(weir !== undefined ? { weir } : {}),
+      ...(flink !== undefined ? { flink } : {}),
+      ...(loop !== undefined ? { loop } : {}),
+      ...(weir !== undefined && flink !== undefined
+        ? {
+            weirOverFlinkPerCore: weir.eventsPerCoreSecond / flink.eventsPerCoreSecond,
+            weirOverFlinkWall: weir.eventsPerSecond / flink.eventsPerSecond,
+          }
+        : {}),
+      ...(weir !== undefined && loop !== undefined ? { loopOverWeirPerCore: loop.eventsPerCoreSecond / weir.eventsPerCoreSecond } : {}),
+      resultsAgree,
+    };
+  });
+  const date = new Date().toISOString().slice(0, 10);
+  const report: NexmarkReport = {
+    date,
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: availableParallelism(),
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      os: `${process.platform} ${release()}`,
+      loadAverage: [load0, loadavg()[0] as number],
+    },
+    versions,
+    command: `npm run bench:nexmark -- ${argv.join(' ')}`.trim(),
+    settings: {
+      events: s.events,
+      reps: s.reps,
+      warmupRunsPerProcess: s.warmup,
+      runsPerProcess: s.runs,
+      seed: s.generator.seed ?? 42,
+      eventsPerSecond: s.generator.eventsPerSecond ?? 10_000,
+      parallelism: 1,
+      quick: s.quick,
+    },
+    queries: rows,
+  };
+  console.log(`\n${consoleTable(rows)}\n`);
+  console.log(
+    `machine: ${report.machine.cpu}, ${report.machine.cores} cores; load ${report.machine.loadAverage.map((x) => x.toFixed(1)).join(' → ')}; ` +
+      `Weir ${versions.weir}, Node ${versions.node}, Flink ${versions.flink ?? '—'} (${versions.java ?? '—'})`,
+  );
+  if (Math.max(...report.machine.loadAverage) > report.machine.cores / 2) {
+    console.log('warning: other processes shared the cores (load average above half the cores): wall-clock figures are depressed');
+  }
+  const differ = rows.filter((r) => !r.resultsAgree);
+  if (differ.length > 0) loud(`results DIFFER between systems on ${differ.map((r) => r.query).join(', ')}`);
+  const out = s.out ?? join(BENCH_DIR, 'results', `nexmark-${date}${s.quick ? '-quick' : ''}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+  if (s.resultsMd) console.log(`wrote ${writeResultsMd(report)}`);
+  console.log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  if (differ.length > 0) process.exitCode = 1;
+  return report;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

@@ -537,6 +537,7 @@ class KafkaSourceReader<T> implements SourceReader<T, KafkaSplit> {
   private readonly checkpointOffsets = new Map<number, Array<{ topic: string; partition: number; offset: number }>>();
   private commitCluster: Cluster | undefined;
   private committing: Promise<void> | undefined;
+  private nextCommit: Array<{ topic: string; partition: number; offset: number }> | undefined;
   private readonly groupSuffix = Math.random().toString(36).slice(2, 10);
 
   constructor(
@@ -866,18 +867,27 @@ class KafkaSourceReader<T> implements SourceReader<T, KafkaSplit> {
     const offsets = this.checkpointOffsets.get(checkpointId);
     if (offsets === undefined) return;
     for (const id of this.checkpointOffsets.keys()) if (id <= checkpointId) this.checkpointOffsets.delete(id);
-    if (this.committing !== undefined || this.closed || offsets.length === 0) return;
-    // For monitoring only: never awaited by the checkpoint, never fails the job.
+    if (this.closed || offsets.length === 0) return;
+    // For monitoring only: never awaited by the checkpoint, never fails the job. While one commit
+    // is in flight, the newest offsets wait and go next (older ones are dropped).
+    this.nextCommit = offsets;
+    if (this.committing === undefined) this.committing = this.commitLoop();
+  }
+
+  private async commitLoop(): Promise<void> {
     this.commitCluster ??= createInternalCluster(this.kafka, 'read_committed');
     const cluster = this.commitCluster;
-    if (cluster === undefined) return;
-    this.committing = withRetries(() => commitGroupOffsets(cluster, this.source.options.groupId, offsets), 8)
-      .catch(() => {
-        this.source.offsetCommitFailures++;
-      })
-      .finally(() => {
-        this.committing = undefined;
-      });
+    try {
+      while (this.nextCommit !== undefined && cluster !== undefined) {
+        const offsets = this.nextCommit;
+        this.nextCommit = undefined;
+        await withRetries(() => commitGroupOffsets(cluster, this.source.options.groupId, offsets), 8).catch(() => {
+          this.source.offsetCommitFailures++;
+        });
+      }
+    } finally {
+      this.committing = undefined;
+    }
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import { LevelStateBackend, StreamEnvironment, ValueStateDescriptor, WatermarkSt
 import { FileSink } from '@weir/connectors';
 
 const cfg = JSON.parse(process.argv[2]);
+let seen = 0;
 
 class CountAndPass {
   open(ctx) {
@@ -35,7 +36,11 @@ const env = StreamEnvironment.create({
 env
   .fromSequence(1, cfg.n)
   .uid('numbers')
-  .map((x) => ({ x, key: x % 13 }))
+  .map((x) => {
+    // Progress for the parent, which kills the process after a chosen number of records.
+    if (++seen % 1_000 === 0) process.stdout.write(`P ${seen}\n`);
+    return { x, key: x % 13 };
+  })
   .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps().withTimestampAssigner((e) => e.x))
   .keyBy((e) => e.key)
   .process(new CountAndPass())

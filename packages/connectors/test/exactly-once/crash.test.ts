@@ -26,17 +26,28 @@ function requireBuilt(): void {
   }
 }
 
-/** Runs the job; kills it with SIGKILL after `killAfterMs` (if given). Resolves with how it ended. */
-function runJob(cfg: Config, killAfterMs: number | undefined): Promise<'finished' | 'killed'> {
+/**
+ * Runs the job; kills it with SIGKILL once it reports having processed `killAfterRecords`
+ * records in this attempt (if given). Killing by progress, not by time, makes every kill land
+ * while the job runs, however fast the machine is. Resolves with how it ended.
+ */
+function runJob(cfg: Config, killAfterRecords: number | undefined): Promise<'finished' | 'killed'> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [JOB, JSON.stringify(cfg)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => (out += String(d)));
+    let killed = false;
+    child.stdout.on('data', (d) => {
+      out += String(d);
+      if (killAfterRecords === undefined || killed) return;
+      const progress = /P (\d+)\n(?![\s\S]*P \d+\n)/.exec(out);
+      if (progress !== null && Number(progress[1]) >= killAfterRecords) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    });
     child.stderr.on('data', (d) => (err += String(d)));
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.on('exit', (code, signal) => {
-      if (timer !== undefined) clearTimeout(timer);
       if (signal === 'SIGKILL') resolve(out.includes('FINISHED') ? 'finished' : 'killed');
       else if (code === 0 && out.includes('FINISHED')) resolve('finished');
       else reject(new Error(`job exited with ${code}: ${err.slice(-2000)}`));
@@ -108,7 +119,7 @@ describe('exactly-once under SIGKILL (crash injection)', () => {
       requireBuilt();
       let killedMidRun = 0;
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.integer({ min: 350, max: 900 }), { minLength: 1, maxLength: 3 }), async (kills) => {
+        fc.asyncProperty(fc.array(fc.integer({ min: 1_000, max: 45_000 }), { minLength: 1, maxLength: 3 }), async (kills) => {
           const base = await mkdtemp(join(tmpdir(), 'weir-crash-'));
           try {
             const cfg = (attempt: number): Config => ({
@@ -121,8 +132,8 @@ describe('exactly-once under SIGKILL (crash injection)', () => {
             });
             let attempt = 0;
             let finished = false;
-            for (const delay of kills) {
-              const how = await runJob(cfg(attempt++), delay);
+            for (const after of kills) {
+              const how = await runJob(cfg(attempt++), after);
               if (how === 'killed') killedMidRun++;
               if (how === 'finished') {
                 finished = true;

@@ -19,6 +19,7 @@ public final class NexmarkGenerator {
   private static final int HOT_BIDDER_RATIO = 100;
   private static final int MIN_STRING_LENGTH = 3;
   private static final int TEXT_LENGTH = 1 << 16;
+  private static final int PRICE_STEPS = 1 << 16;
 
   private static final String[] US_STATES = {"AZ", "CA", "ID", "OR", "WA", "WY"};
   private static final String[] US_CITIES = {
@@ -26,6 +27,20 @@ public final class NexmarkGenerator {
   };
   private static final String[] FIRST_NAMES = {"Peter", "Paul", "Luke", "John", "Saul", "Vicky", "Kate", "Julie", "Sarah", "Deiter", "Walter"};
   private static final String[] LAST_NAMES = {"Shultz", "Abrams", "Spencer", "White", "Bartels", "Walton", "Smith", "Jones", "Noris"};
+  /** "First Last" for every pair, indexed first * LAST_NAMES.length + last. */
+  private static final String[] NAMES = new String[FIRST_NAMES.length * LAST_NAMES.length];
+  /** "0000" .. "9999". */
+  private static final String[] DIGITS4 = new String[10_000];
+  /** 100 * 10^(6i / PRICE_STEPS); StrictMath: fdlibm's pow, as V8's. */
+  private static final double[] PRICES = new double[PRICE_STEPS + 1];
+
+  static {
+    for (int f = 0; f < FIRST_NAMES.length; f++) {
+      for (int l = 0; l < LAST_NAMES.length; l++) NAMES[f * LAST_NAMES.length + l] = FIRST_NAMES[f] + " " + LAST_NAMES[l];
+    }
+    for (int i = 0; i < 10_000; i++) DIGITS4[i] = String.format("%04d", i);
+    for (int i = 0; i <= PRICE_STEPS; i++) PRICES[i] = StrictMath.pow(10.0, (6.0 * i) / PRICE_STEPS) * 100;
+  }
 
   private final GeneratorConfig c;
   private final NexmarkRandom random = new NexmarkRandom();
@@ -97,9 +112,12 @@ public final class NexmarkGenerator {
     return min + random.nextInt(last - min + 1 + AUCTION_ID_LEAD);
   }
 
-  /** Log-uniform over [100, 100,000,000]. StrictMath: fdlibm's pow, as V8's Math.pow. */
+  /** Log-uniform over [100, 100,000,000]: round(100 * 10^(6u)), interpolated in a table. */
   private long nextPrice() {
-    return Math.round(StrictMath.pow(10.0, random.nextDouble() * 6.0) * 100.0);
+    double u = random.nextDouble() * PRICE_STEPS;
+    int i = (int) u;
+    double lo = PRICES[i];
+    return Math.round(lo + (PRICES[i + 1] - lo) * (u - i));
   }
 
   private String nextString(int maxLength) {
@@ -124,18 +142,14 @@ public final class NexmarkGenerator {
   private Person person(long n, long ts) {
     NexmarkRandom r = random;
     long id = lastBase0PersonId(n) + FIRST_PERSON_ID;
-    String first = FIRST_NAMES[(int) r.nextInt(FIRST_NAMES.length)];
-    String name = first + " " + LAST_NAMES[(int) r.nextInt(LAST_NAMES.length)];
+    int first = (int) r.nextInt(FIRST_NAMES.length);
+    String name = NAMES[first * LAST_NAMES.length + (int) r.nextInt(LAST_NAMES.length)];
     String user = nextString(7);
     String email = user + "@" + nextString(5) + ".com";
-    StringBuilder cc = new StringBuilder(19);
-    for (int i = 0; i < 4; i++) {
-      if (i > 0) cc.append(' ');
-      String digits = Long.toString(r.nextInt(10_000));
-      for (int k = digits.length(); k < 4; k++) cc.append('0');
-      cc.append(digits);
-    }
-    String creditCard = cc.toString();
+    String c1 = DIGITS4[(int) r.nextInt(10_000)];
+    String c2 = DIGITS4[(int) r.nextInt(10_000)];
+    String c3 = DIGITS4[(int) r.nextInt(10_000)];
+    String creditCard = c1 + " " + c2 + " " + c3 + " " + DIGITS4[(int) r.nextInt(10_000)];
     String city = US_CITIES[(int) r.nextInt(US_CITIES.length)];
     String state = US_STATES[(int) r.nextInt(US_STATES.length)];
     int size = 8 + name.length() + email.length() + creditCard.length() + city.length() + state.length();

@@ -20,7 +20,7 @@ import type { DeserializationFailurePolicy } from './DeserializationFailurePolic
  * @example
  * ```ts
  * const dlq = new OutputTag<DeadLetter>('dlq');
- * const events = rawBytes.process(new DeserializeFunction<Uint8Array, Ev>({ serde, deadLetterTag: dlq }), 'decode');
+ * const events = rawBytes.process(new DeserializeFunction<Uint8Array, Ev>({ serde, deadLetterTag: dlq })).name('decode');
  * events.getSideOutput(dlq).sinkTo(deadLetterFileSink({ path: 'dlq' }));
  * ```
  * @public

@@ -2,8 +2,8 @@
  * Kafka connectors (kafkajs): {@link KafkaSource} and {@link KafkaSink}.
  * @packageDocumentation
  */
-export { type KafkaConnectionOptions } from './client.js';
-export { type KafkaFormat, type KafkaFormatLifecycle } from './format.js';
+export type { KafkaConnectionOptions } from './client.js';
+export type { KafkaFormat, KafkaFormatLifecycle } from './format.js';
 export {
   type KafkaEnumeratorState,
   type KafkaPartitionMetrics,

@@ -30,6 +30,17 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   try {
     const st = await broker.startBroker({ dir, fresh: true });
     process.stderr.write(`[kafka] broker ${st.brokers} (Kafka ${st.version}) ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    // Should vitest exit without running the teardown, the broker (a detached JVM) goes too.
+    process.once('exit', () => {
+      const pid = broker.brokerStatus({ dir }) !== undefined ? st.pid : 0;
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
     project.provide('kafka', { brokers: st.brokers, external: false, dir, error: '' } satisfies KafkaTestEnv);
   } catch (e) {
     await broker.stopBroker({ dir, clean: true }).catch(() => {});

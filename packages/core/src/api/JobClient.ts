@@ -17,6 +17,8 @@ export interface OperatorMetrics {
   readonly watermark: number;
   /** Keyed state entries held (0 for non-keyed operators). */
   readonly stateEntries: number;
+  /** Late records dropped because no late-data side output was set (windows, joins). */
+  readonly lateRecordsDropped: number;
 }
 
 /**

@@ -41,8 +41,9 @@ export interface StreamEnvironmentOptions {
   readonly checkpoint?: CheckpointConfig;
   /**
    * Restore from `'latest'` (the newest complete checkpoint in `checkpoint.dir`; a fresh start
-   * when there is none) or from a given `chk-*` directory. Corrupt or partial checkpoints are
-   * refused with a warning and the previous complete one is used.
+   * when there is none; corrupt or partial checkpoints are refused with a warning and the
+   * previous complete one is used) or from a given `chk-*` directory (which must be intact: the
+   * job fails with the reason otherwise).
    */
   readonly restore?: 'latest' | string;
   /** Receives warnings (refused or aborted checkpoints); `console.warn` by default. */

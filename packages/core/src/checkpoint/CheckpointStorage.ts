@@ -264,12 +264,22 @@ export class CheckpointStorage {
 
   /** Loads and verifies the checkpoint at `path` (a `chk-*` directory); throws when it is not intact. */
   async load(path: string): Promise<RestoredCheckpoint> {
+    try {
+      return await this.loadUnchecked(path);
+    } catch (e) {
+      throw new Error(`cannot restore checkpoint ${path}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private async loadUnchecked(path: string): Promise<RestoredCheckpoint> {
     const manifest = JSON.parse(await readFile(join(path, MANIFEST), 'utf8')) as CheckpointManifest;
+    // Shared blobs live beside the checkpoint directories (`<dir>/shared`).
+    const sharedDir = join(path, '..', SHARED);
     if (manifest.format !== 1 || !Array.isArray(manifest.files)) throw new Error('unsupported checkpoint manifest');
     const snapshots = new Map<string, OperatorSubtaskSnapshot[]>();
     const blobs = new Map<string, Uint8Array>();
     for (const b of manifest.shared ?? []) {
-      const bytes = await readFile(join(this.dir, SHARED, `${b.hash}.kg`)).catch(() => {
+      const bytes = await readFile(join(sharedDir, `${b.hash}.kg`)).catch(() => {
         throw new Error(`shared state blob ${b.hash} is missing`);
       });
       if (bytes.length !== b.size || sha256(bytes) !== b.hash) throw new Error(`shared state blob ${b.hash} is corrupt`);

@@ -190,7 +190,9 @@ export class LocalExecutor implements TaskScheduler, JobClient {
       known.add(v.uid);
       if (v.t.kind === 'source') known.add(`${v.uid}#enumerator`);
     }
-    const unknown = [...restored.snapshots.keys()].filter((uid) => !known.has(uid));
+    const unknown = [...restored.snapshots.entries()]
+      .filter(([uid, snaps]) => !known.has(uid) && snaps.some((s) => s.timers.length > 0 || Object.keys(s.operatorState).length > 0 || (s.keyed?.states.some((st) => st.keyGroups.length > 0) ?? false)))
+      .map(([uid]) => uid);
     if (unknown.length > 0) {
       throw new InvalidPipelineError(
         `checkpoint ${restored.manifest.checkpointId} (${restored.path}) holds state of operators that are not in this job: ${unknown.join(', ')}; keep their uids or start without restore`,
@@ -587,6 +589,7 @@ export class LocalExecutor implements TaskScheduler, JobClient {
       recordsIn: recordsInOf(r),
       watermark: r.op.currentWatermark,
       stateEntries: r.op.setupInfo?.keyedBackend?.numEntries() ?? 0,
+      lateRecordsDropped: r.op.numLateRecordsDropped,
     }));
     let sourceRecords = 0;
     let sinkRecords = 0;

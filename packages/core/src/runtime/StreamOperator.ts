@@ -57,6 +57,8 @@ export abstract class StreamOperator<TOut> {
   timers: InternalTimerService | undefined;
   currentWatermark = Number.NEGATIVE_INFINITY;
   recordsIn = 0;
+  /** Late records dropped because no late-data side output was set (windows, joins). */
+  numLateRecordsDropped = 0;
 
   setup(setup: OperatorSetup, output: Output<TOut>): void {
     this.setupInfo = setup;

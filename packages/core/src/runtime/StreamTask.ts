@@ -399,7 +399,7 @@ export class StreamTask implements ChannelListener, ProcessingTimeService, Mailb
           keyGroupRange: ident.keyGroupRange,
         });
       }),
-    );
+    ).then((all) => all.filter(hasState));
     this.scheduler.acknowledgeCheckpoint(this, id, snapshots);
   }
 
@@ -527,3 +527,9 @@ export class StreamTask implements ChannelListener, ProcessingTimeService, Mailb
   }
 }
 
+
+/** Stateless operators leave nothing in a checkpoint, so they can be added or removed freely. */
+function hasState(s: OperatorSubtaskSnapshot): boolean {
+  if (s.timers.length > 0 || Object.keys(s.operatorState).length > 0) return true;
+  return s.keyed !== undefined && s.keyed.states.some((st) => st.keyGroups.length > 0);
+}

@@ -16,7 +16,9 @@ export abstract class Window {
  * @public
  */
 export class TimeWindow extends Window {
-  private cachedId: string | undefined;
+  // An ES private field: not enumerable, so equal windows compare equal whether or not the id
+  // was computed.
+  #cachedId: string | undefined;
 
   /**
    * @param start - first millisecond of the window
@@ -31,10 +33,10 @@ export class TimeWindow extends Window {
 
   /** `'start:end'`: the state namespace of this window. */
   get id(): string {
-    let id = this.cachedId;
+    let id = this.#cachedId;
     if (id === undefined) {
       id = `${this.start}:${this.end}`;
-      this.cachedId = id;
+      this.#cachedId = id;
     }
     return id;
   }

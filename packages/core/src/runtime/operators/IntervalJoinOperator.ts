@@ -64,8 +64,6 @@ export class IntervalJoinOperator<K extends KeyType, TLeft, TRight, TOut>
   private timerService!: InternalTimerService;
   private collector!: TimestampedCollector<TOut>;
   private ctx!: JoinContext;
-  /** Late elements dropped because no late-data output was set. */
-  numLateRecordsDropped = 0;
 
   constructor(config: IntervalJoinConfig<K, TLeft, TRight, TOut>) {
     super();

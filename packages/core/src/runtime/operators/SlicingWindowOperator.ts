@@ -71,8 +71,6 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut>
   private timerService!: InternalTimerService;
   private collector!: TimestampedCollector<TOut>;
   private readonly input: unknown[] = [undefined];
-  /** Records dropped because they were late and no late-data tag was set. */
-  numLateRecordsDropped = 0;
 
   constructor(private readonly config: SlicingWindowOperatorConfig<K, T, TOut>) {
     super();

@@ -137,8 +137,6 @@ export class WindowOperator<K extends KeyType, T, TOut, W extends Window>
   private readonly assignerCtx: WindowAssignerContext = {
     getCurrentProcessingTime: () => this.setupInfo.processingTimeService.now(),
   };
-  /** Records dropped because they were late and no late-data tag was set. */
-  numLateRecordsDropped = 0;
 
   constructor(private readonly config: WindowOperatorConfig<K, T, TOut, W>) {
     super();

@@ -20,6 +20,8 @@ public final class NexmarkGenerator {
   private static final int MIN_STRING_LENGTH = 3;
   private static final int TEXT_LENGTH = 1 << 16;
   private static final int PRICE_STEPS = 1 << 16;
+  /** 6 ln 10 / 65536, the literal of generator.ts. */
+  private static final double PRICE_SLOPE = 0.00021080796139471856;
 
   private static final String[] US_STATES = {"AZ", "CA", "ID", "OR", "WA", "WY"};
   private static final String[] US_CITIES = {
@@ -31,15 +33,19 @@ public final class NexmarkGenerator {
   private static final String[] NAMES = new String[FIRST_NAMES.length * LAST_NAMES.length];
   /** "0000" .. "9999". */
   private static final String[] DIGITS4 = new String[10_000];
-  /** 100 * 10^(6i / PRICE_STEPS); StrictMath: fdlibm's pow, as V8's. */
-  private static final double[] PRICES = new double[PRICE_STEPS + 1];
+  /** 10^(6 * 256 i / PRICE_STEPS) and 10^(6 j / PRICE_STEPS); StrictMath: fdlibm's pow, as V8's. */
+  private static final double[] PRICE_HI = new double[256];
+  private static final double[] PRICE_LO = new double[256];
 
   static {
     for (int f = 0; f < FIRST_NAMES.length; f++) {
       for (int l = 0; l < LAST_NAMES.length; l++) NAMES[f * LAST_NAMES.length + l] = FIRST_NAMES[f] + " " + LAST_NAMES[l];
     }
     for (int i = 0; i < 10_000; i++) DIGITS4[i] = String.format("%04d", i);
-    for (int i = 0; i <= PRICE_STEPS; i++) PRICES[i] = StrictMath.pow(10.0, (6.0 * i) / PRICE_STEPS) * 100;
+    for (int i = 0; i < 256; i++) {
+      PRICE_HI[i] = StrictMath.pow(10.0, (6.0 * 256 * i) / PRICE_STEPS);
+      PRICE_LO[i] = StrictMath.pow(10.0, (6.0 * i) / PRICE_STEPS);
+    }
   }
 
   private final GeneratorConfig c;
@@ -112,12 +118,11 @@ public final class NexmarkGenerator {
     return min + random.nextInt(last - min + 1 + AUCTION_ID_LEAD);
   }
 
-  /** Log-uniform over [100, 100,000,000]: round(100 * 10^(6u)), interpolated in a table. */
+  /** Log-uniform over [100, 100,000,000]: round(100 * 10^(6u)), from tables, as generator.ts. */
   private long nextPrice() {
-    double u = random.nextDouble() * PRICE_STEPS;
-    int i = (int) u;
-    double lo = PRICES[i];
-    return Math.round(lo + (PRICES[i + 1] - lo) * (u - i));
+    double t = random.nextDouble() * PRICE_STEPS;
+    int i = (int) t;
+    return Math.round(100 * PRICE_HI[i >>> 8] * PRICE_LO[i & 255] * (1 + (t - i) * PRICE_SLOPE));
   }
 
   private String nextString(int maxLength) {

@@ -311,17 +311,19 @@ export const q3: NexmarkQuery<LocalItem> = {
 export const CLOSED_AUCTION_RETENTION_MS = 10_000;
 
 /**
- * The winning bid of each auction: auctions (input 1) and bids (input 2) keyed by auction id,
- * joined on `auction.dateTime ≤ bid.dateTime ≤ auction.expires` whatever order the two inputs
- * arrive in (the two inputs of a connected stream interleave arbitrarily, in Flink as in Weir):
+ * The winning bid of each auction, over auctions and bids keyed by auction id in one stream.
+ * One stream rather than two connected ones keeps the source's order (an auction before the bids
+ * that follow it); the two inputs of a connected stream interleave in whatever order their
+ * batches arrive, in Flink as in Weir, and then most bids would have to wait for their auction.
+ * The join is `auction.dateTime ≤ bid.dateTime ≤ auction.expires`, whatever the arrival order:
  * - an auction is kept with the highest matching price so far; an event-time timer at `expires`
- *   emits that price (if any bid matched) — every bid at or before `expires` has arrived by then;
- *   the auction itself stays `CLOSED_AUCTION_RETENTION_MS` longer, so that the many bids that
- *   still name a closed auction are rejected by the time check alone;
- * - a bid whose auction is not there yet waits in a list, with a timer at its own time: once the
+ *   emits that price (if any bid matched): every bid at or before `expires` has arrived by then.
+ *   The auction stays `CLOSED_AUCTION_RETENTION_MS` longer, so the many bids that still name a
+ *   closed auction are rejected by the time check alone;
+ * - a bid whose auction is not there (yet) waits in a list, with a timer at its own time: once the
  *   watermark passes it, every auction it could match has arrived, so it is dropped.
  */
-class WinningBids implements KeyedCoProcessFunction<number, Auction, Bid, WinningBid> {
+class WinningBids implements KeyedProcessFunction<number, NexmarkEvent, WinningBid> {
   private auction!: ValueState<Auction>;
   private best!: ValueState<number>;
   private early!: ListState<Bid>;
@@ -332,7 +334,12 @@ class WinningBids implements KeyedCoProcessFunction<number, Auction, Bid, Winnin
     this.early = ctx.getListState(new ListStateDescriptor<Bid>('early-bids'));
   }
 
-  processElement1(a: Auction, ctx: KeyedProcessContext<number>): void {
+  processElement(e: NexmarkEvent, ctx: KeyedProcessContext<number>): void {
+    if (e.kind === 'auction') this.onAuction(e, ctx);
+    else if (e.kind === 'bid') this.onBid(e, ctx);
+  }
+
+  private onAuction(a: Auction, ctx: KeyedProcessContext<number>): void {
     this.auction.update(a);
     const timers = ctx.timerService();
     timers.registerEventTimeTimer(a.expires);
@@ -349,7 +356,7 @@ class WinningBids implements KeyedCoProcessFunction<number, Auction, Bid, Winnin
     }
   }
 
-  processElement2(b: Bid, ctx: KeyedProcessContext<number>): void {
+  private onBid(b: Bid, ctx: KeyedProcessContext<number>): void {
     const a = this.auction.value();
     if (a === undefined) {
       this.early.add(b);
@@ -365,9 +372,8 @@ class WinningBids implements KeyedCoProcessFunction<number, Auction, Bid, Winnin
     const a = this.auction.value();
     if (a === undefined) {
       // Bids that waited for an auction that never came (or closed long ago).
-      const waiting = this.early.get();
       const keep: Bid[] = [];
-      for (const b of waiting) if (b.dateTime > ts) keep.push(b);
+      for (const b of this.early.get()) if (b.dateTime > ts) keep.push(b);
       if (keep.length === 0) this.early.clear();
       else this.early.update(keep);
       return;
@@ -406,23 +412,22 @@ class AveragePrice implements KeyedProcessFunction<number, WinningBid, CategoryA
 
 /**
  * The winning bid of every auction that had a bid while open (q4's first stage): auctions and
- * bids connected by auction id, see `WinningBids`.
+ * bids keyed by auction id, see `WinningBids`.
  * @param events - Nexmark events with event time
  * @returns one winning bid per auction, when the auction closes
  * @public
  */
 export function winningBids(events: DataStream<NexmarkEvent>): DataStream<WinningBid> {
   return events
-    .filter((e) => e.kind === 'auction')
-    .map(asAuction)
-    .keyBy((a) => a.id)
-    .connect(bids(events).keyBy((b) => b.auction))
+    .filter((e) => e.kind !== 'person')
+    .keyBy((e) => (e.kind === 'auction' ? e.id : e.kind === 'bid' ? e.auction : -1))
     .process(new WinningBids());
 }
 
 /**
  * q4, average price per category: the average of the winning bids of closed auctions, per
- * category. `auction ⋈ bid` within each auction's lifetime (keyed state + event-time timers),
+ * category. `auction ⋈ bid` within each auction's lifetime (keyed state + event-time timers, on
+ * one stream of auctions and bids keyed by auction id),
  * the maximum per auction, then a running average per category. The SQL query updates an
  * auction's maximum with every bid (retracting the old one); this one emits each auction's final
  * maximum when it closes, so the last average per category is the same. Auctions that close at the

@@ -7,10 +7,12 @@
  *
  * Every system runs in its own child process: Weir and the loop in Node (`--expose-gc`), Flink in a
  * JVM (`benchmarks/peers/flink`, a local MiniCluster at parallelism 1 with the heap state backend,
- * built with `mvn -q package` when its jar is missing or older than its sources). For each query
- * and each repetition the systems run one after the other (alternating, so drift on a shared
- * machine hits all of them alike); each process does `--warmup` full runs, then `--runs` measured
- * ones. Figures are medians over the measured runs:
+ * built with `mvn -q package` when its jar is missing or older than its sources). For each query,
+ * one process per system is started and warmed up (at least `--warmup` runs and
+ * `--warmup-seconds` of wall-clock time: the JVM's JIT needs several runs before Flink reaches its
+ * steady state), then the measured runs alternate between the warm processes — Weir, Flink, loop,
+ * Weir, Flink, loop, … `--reps` times — so that drift on a shared machine hits all of them alike.
+ * Figures are medians over the measured runs:
  * - events per core-second: events ÷ CPU seconds of the whole process (user + system, all threads:
  *   JIT, GC, Flink's task and timer threads), from `process.cpuUsage()` in Node and from the JVM's
  *   OperatingSystemMXBean (the OS accounting of the process) in Java;
@@ -21,12 +23,15 @@
  * Writes `benchmarks/results/nexmark-<date>.json` and the Nexmark section of
  * `benchmarks/RESULTS.md` (`--quick` writes `nexmark-<date>-quick.json` only).
  *
+ * `--quick` is a smoke check: 200,000 events, one process per system for all queries, one warm-up
+ * run and one measured run each.
+ *
  * Options: `--events N` (default 10,000,000; quick 200,000), `--queries q0,q1,…` (default all),
  * `--peers flink,loop` (default both; `none` for Weir only), `--reps N` (default 3; quick 1),
- * `--warmup N` (default 1), `--runs N` (measured runs per process, default 1), `--rate N` (events
- * per second of event time, default 10,000), `--seed N` (42), `--no-build` (never run Maven),
- * `--java-opts "…"`, `--profile DIR` (Weir children under `node --cpu-prof`), `--out FILE`,
- * `--no-results-md`.
+ * `--warmup N` (minimum warm-up runs, default 1), `--warmup-seconds S` (minimum warm-up time,
+ * default 20; quick 0), `--rate N` (events per second of event time, default 10,000), `--seed N`
+ * (42), `--no-build` (never run Maven), `--java-opts "…"`, `--profile DIR` (Weir children under
+ * `node --cpu-prof`), `--out FILE`, `--no-results-md`.
  * @packageDocumentation
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
@@ -51,7 +56,7 @@ interface Settings {
   peers: Array<Exclude<System, 'weir'>>;
   reps: number;
   warmup: number;
-  runs: number;
+  warmupSeconds: number;
   quick: boolean;
   generator: Partial<GeneratorConfig>;
   build: boolean;
@@ -68,7 +73,7 @@ const REPO_DIR = resolve(BENCH_DIR, '..');
 const FLINK_DIR = join(BENCH_DIR, 'peers', 'flink');
 const FLINK_JAR = join(FLINK_DIR, 'target', 'weir-nexmark-flink.jar');
 
-function parseSettings(argv: readonly string[]): Settings & { child: string | undefined } {
+function parseSettings(argv: readonly string[]): Settings & { child: string | undefined; interactive: boolean } {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -77,7 +82,8 @@ function parseSettings(argv: readonly string[]): Settings & { child: string | un
       peers: { type: 'string' },
       reps: { type: 'string' },
       warmup: { type: 'string' },
-      runs: { type: 'string' },
+      'warmup-seconds': { type: 'string' },
+      interactive: { type: 'boolean', default: false },
       rate: { type: 'string' },
       seed: { type: 'string' },
       quick: { type: 'boolean', default: false },
@@ -113,7 +119,7 @@ function parseSettings(argv: readonly string[]): Settings & { child: string | un
     peers: peers as Array<'flink' | 'loop'>,
     reps: int(values.reps, quick ? 1 : 3, 'reps'),
     warmup: int(values.warmup, 1, 'warmup', 0),
-    runs: int(values.runs, 1, 'runs'),
+    warmupSeconds: int(values['warmup-seconds'], quick ? 0 : 20, 'warmup-seconds', 0),
     quick,
     generator,
     build: values['no-build'] !== true,
@@ -122,6 +128,7 @@ function parseSettings(argv: readonly string[]): Settings & { child: string | un
     out: values.out,
     resultsMd: !quick && values['no-results-md'] !== true,
     child: values.child,
+    interactive: values.interactive === true,
   };
 }
 
@@ -135,62 +142,102 @@ interface Run {
   readonly checksum: number;
 }
 
-/** What a child reports per query. */
+/** What a batch child reports per query. */
 interface ChildQueryResult {
   readonly query: QueryName;
   readonly runs: Run[];
   readonly peakRssMb: number;
 }
 
-/** What a child reports. */
+/** What a batch child reports. */
 interface ChildReport {
   readonly results: ChildQueryResult[];
   readonly versions: Record<string, string>;
 }
 
+/** Messages between the runner and an interactive Node child. */
+type ToChild = { cmd: 'run' } | { cmd: 'quit' };
+type FromChild =
+  | { type: 'ready' }
+  | { type: 'run'; run: Run }
+  | { type: 'done'; peakRssMb: number; versions: Record<string, string> };
+
 const gc = (globalThis as { gc?: () => void }).gc;
 
-/** In a child process: warm-up and measured runs of each query, in this process. */
-async function childMain(system: 'weir' | 'loop', s: Settings): Promise<ChildReport> {
+/** One measured run of a query in this process. */
+async function measureOnce(system: 'weir' | 'loop', name: QueryName, s: Settings): Promise<Run> {
+  gc?.();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let res: { count: number; checksum: number };
+  if (system === 'weir') {
+    res = await runWeirQuery(QUERIES[name], { events: s.events, generator: s.generator });
+  } else {
+    if (!hasLoop(name)) throw new Error(`no hand-written loop for ${name}`);
+    res = runLoop(name, s.events, s.generator);
+  }
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, count: res.count, checksum: res.checksum };
+}
+
+/** At least `s.warmup` runs and at least `s.warmupSeconds` of wall-clock time. */
+async function warmUp(system: 'weir' | 'loop', name: QueryName, s: Settings): Promise<void> {
+  const t0 = performance.now();
+  for (let r = 0; r < s.warmup || performance.now() - t0 < s.warmupSeconds * 1000; r++) await measureOnce(system, name, s);
+}
+
+/** In a batch child: warm-up and one measured run of each query, in this process. */
+async function childBatch(system: 'weir' | 'loop', s: Settings): Promise<ChildReport> {
   const results: ChildQueryResult[] = [];
   for (const name of s.queries) {
-    const runs: Run[] = [];
-    for (let r = 0; r < s.warmup + s.runs; r++) {
-      gc?.();
-      const cpu0 = process.cpuUsage();
-      const t0 = performance.now();
-      let res: { count: number; checksum: number };
-      if (system === 'weir') {
-        res = await runWeirQuery(QUERIES[name], { events: s.events, generator: s.generator });
-      } else {
-        if (!hasLoop(name)) throw new Error(`no hand-written loop for ${name}`);
-        res = runLoop(name, s.events, s.generator);
-      }
-      const wallMs = performance.now() - t0;
-      const cpu = process.cpuUsage(cpu0);
-      if (r >= s.warmup) runs.push({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000, count: res.count, checksum: res.checksum });
-    }
-    results.push({ query: name, runs, peakRssMb: process.resourceUsage().maxRSS / 1024 });
+    await warmUp(system, name, s);
+    const run = await measureOnce(system, name, s);
+    results.push({ query: name, runs: [run], peakRssMb: process.resourceUsage().maxRSS / 1024 });
   }
   return { results, versions: { node: process.version, v8: process.versions.v8 } };
 }
 
+/** In an interactive child: warm up one query, then run it whenever the runner says so. */
+async function childInteractive(system: 'weir' | 'loop', s: Settings): Promise<void> {
+  const name = s.queries[0] as QueryName;
+  const send = (m: FromChild): void => {
+    (process.send as (m: unknown) => void)(m);
+  };
+  await warmUp(system, name, s);
+  let chain = Promise.resolve();
+  process.on('message', (m: ToChild) => {
+    chain = chain.then(async () => {
+      if (m.cmd === 'run') send({ type: 'run', run: await measureOnce(system, name, s) });
+      else {
+        send({ type: 'done', peakRssMb: process.resourceUsage().maxRSS / 1024, versions: { node: process.version, v8: process.versions.v8 } });
+        process.disconnect();
+      }
+    });
+  });
+  send({ type: 'ready' });
+}
+
 function childArgs(s: Settings, queries: readonly QueryName[]): string[] {
-  const a = ['--queries', queries.join(','), '--events', String(s.events), '--warmup', String(s.warmup), '--runs', String(s.runs)];
+  const a = ['--queries', queries.join(','), '--events', String(s.events), '--warmup', String(s.warmup), '--warmup-seconds', String(s.warmupSeconds)];
   if (s.generator.eventsPerSecond !== undefined) a.push('--rate', String(s.generator.eventsPerSecond));
   if (s.generator.seed !== undefined) a.push('--seed', String(s.generator.seed));
   return a;
 }
 
-function runNodeChild(system: 'weir' | 'loop', s: Settings, queries: readonly QueryName[]): Promise<ChildReport> {
+function nodeExecArgv(system: 'weir' | 'loop', s: Settings, queries: readonly QueryName[]): string[] {
   const execArgv = ['--expose-gc'];
   if (s.profileDir !== undefined && system === 'weir') {
     mkdirSync(s.profileDir, { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${s.profileDir}`, `--cpu-prof-name=${system}-${queries.join('_')}-${Date.now()}.cpuprofile`);
   }
+  return execArgv;
+}
+
+function runNodeBatch(system: 'weir' | 'loop', s: Settings, queries: readonly QueryName[]): Promise<ChildReport> {
   return new Promise((resolvePromise, reject) => {
     const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child', system, ...childArgs(s, queries)], {
-      execArgv,
+      execArgv: nodeExecArgv(system, s, queries),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let report: ChildReport | undefined;
@@ -205,7 +252,19 @@ function runNodeChild(system: 'weir' | 'loop', s: Settings, queries: readonly Qu
   });
 }
 
-function runFlinkChild(s: Settings, queries: readonly QueryName[]): Promise<ChildReport> {
+function parseFlinkResults(out: string): { results: ChildQueryResult[]; versions: Record<string, string> } {
+  const results: ChildQueryResult[] = [];
+  let versions: Record<string, string> = {};
+  for (const line of out.split('\n')) {
+    if (!line.startsWith('NEXMARK_RESULT ')) continue;
+    const r = JSON.parse(line.slice('NEXMARK_RESULT '.length)) as ChildQueryResult & { flinkVersion: string; javaVersion: string };
+    results.push({ query: r.query, runs: r.runs, peakRssMb: r.peakRssMb });
+    versions = { flink: r.flinkVersion, java: r.javaVersion };
+  }
+  return { results, versions };
+}
+
+function runFlinkBatch(s: Settings, queries: readonly QueryName[]): Promise<ChildReport> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn('java', [...s.javaOpts, '-jar', FLINK_JAR, ...childArgs(s, queries)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -218,22 +277,115 @@ function runFlinkChild(s: Settings, queries: readonly QueryName[]): Promise<Chil
     });
     child.on('error', reject);
     child.on('exit', (code) => {
-      const results: ChildQueryResult[] = [];
-      let versions: Record<string, string> = {};
-      for (const line of out.split('\n')) {
-        if (!line.startsWith('NEXMARK_RESULT ')) continue;
-        const r = JSON.parse(line.slice('NEXMARK_RESULT '.length)) as ChildQueryResult & { flinkVersion: string; javaVersion: string };
-        results.push({ query: r.query, runs: r.runs, peakRssMb: r.peakRssMb });
-        versions = { flink: r.flinkVersion, java: r.javaVersion };
-      }
-      if (code === 0 && results.length === queries.length) resolvePromise({ results, versions });
+      const report = parseFlinkResults(out);
+      if (code === 0 && report.results.length === queries.length) resolvePromise(report);
       else reject(new Error(`flink child for ${queries.join(',')} exited with code ${code}\n${err.slice(-4000)}${out.slice(-2000)}`));
     });
   });
 }
 
-function runChild(system: System, s: Settings, queries: readonly QueryName[]): Promise<ChildReport> {
-  return system === 'flink' ? runFlinkChild(s, queries) : runNodeChild(system, s, queries);
+/** A warm process of one system for one query, measured on demand. */
+interface Session {
+  run(): Promise<Run>;
+  quit(): Promise<{ peakRssMb: number; versions: Record<string, string> }>;
+}
+
+/** Delivers a child's messages, in order, to whoever waits for the next one. */
+class Inbox<M> {
+  private readonly queue: M[] = [];
+  private readonly waiters: Array<{ resolve: (m: M) => void; reject: (e: Error) => void }> = [];
+  private failure: Error | undefined;
+
+  push(m: M): void {
+    const w = this.waiters.shift();
+    if (w !== undefined) w.resolve(m);
+    else this.queue.push(m);
+  }
+
+  fail(e: Error): void {
+    this.failure = e;
+    for (const w of this.waiters.splice(0)) w.reject(e);
+  }
+
+  next(): Promise<M> {
+    const m = this.queue.shift();
+    if (m !== undefined) return Promise.resolve(m);
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+}
+
+async function startNodeSession(system: 'weir' | 'loop', s: Settings, query: QueryName): Promise<Session> {
+  const child = fork(fileURLToPath(import.meta.url), ['--child', system, '--interactive', ...childArgs(s, [query])], {
+    execArgv: nodeExecArgv(system, s, [query]),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const inbox = new Inbox<FromChild>();
+  child.on('message', (m) => inbox.push(m as FromChild));
+  child.on('error', (e) => inbox.fail(e));
+  child.on('exit', (code) => inbox.fail(new Error(`${system} child for ${query} exited with code ${code}`)));
+  const expect = async <T extends FromChild['type']>(type: T): Promise<Extract<FromChild, { type: T }>> => {
+    const m = await inbox.next();
+    if (m.type !== type) throw new Error(`${system} child for ${query}: expected ${type}, got ${m.type}`);
+    return m as Extract<FromChild, { type: T }>;
+  };
+  await expect('ready');
+  return {
+    run: async () => {
+      child.send({ cmd: 'run' } satisfies ToChild);
+      return (await expect('run')).run;
+    },
+    quit: async () => {
+      child.send({ cmd: 'quit' } satisfies ToChild);
+      const done = await expect('done');
+      return { peakRssMb: done.peakRssMb, versions: done.versions };
+    },
+  };
+}
+
+async function startFlinkSession(s: Settings, query: QueryName): Promise<Session> {
+  const child = spawn('java', [...s.javaOpts, '-jar', FLINK_JAR, '--interactive', ...childArgs(s, [query])], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const inbox = new Inbox<string>();
+  let buffered = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, i);
+      buffered = buffered.slice(i + 1);
+      if (line.startsWith('NEXMARK_')) inbox.push(line);
+    }
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-4000);
+  });
+  child.on('error', (e) => inbox.fail(e));
+  child.on('exit', (code) => inbox.fail(new Error(`flink child for ${query} exited with code ${code}\n${err}`)));
+  const expect = async (tag: string): Promise<unknown> => {
+    const line = await inbox.next();
+    if (!line.startsWith(`${tag} `)) throw new Error(`flink child for ${query}: expected ${tag}, got ${line}`);
+    return JSON.parse(line.slice(tag.length + 1));
+  };
+  await expect('NEXMARK_READY');
+  return {
+    run: async () => {
+      child.stdin.write('run\n');
+      return (await expect('NEXMARK_RUN')) as Run;
+    },
+    quit: async () => {
+      child.stdin.write('quit\n');
+      const done = (await expect('NEXMARK_DONE')) as { peakRssMb: number; flinkVersion: string; javaVersion: string };
+      return { peakRssMb: done.peakRssMb, versions: { flink: done.flinkVersion, java: done.javaVersion } };
+    },
+  };
+}
+
+function startSession(system: System, s: Settings, query: QueryName): Promise<Session> {
+  return system === 'flink' ? startFlinkSession(s, query) : startNodeSession(system, s, query);
+}
+
+function runBatch(system: System, s: Settings, queries: readonly QueryName[]): Promise<ChildReport> {
+  return system === 'flink' ? runFlinkBatch(s, queries) : runNodeBatch(system, s, queries);
 }
 
 // ---- the Flink jar -------------------------------------------------------------------------
@@ -419,7 +571,7 @@ function writeResultsMd(report: NexmarkReport): string {
       `${report.settings.eventsPerSecond.toLocaleString('en-US')} events per second of event time, seed ${report.settings.seed}), ` +
       'watermarks 4 s behind the largest event time (periodic, 200 ms), parallelism 1, heap state; Flink in a local MiniCluster ' +
       'with the hashmap state backend and object reuse. Same events and same results (count and checksum) in every system.',
-    `- Method: each system in its own process, alternating, ${report.settings.reps} repetitions × ${report.settings.runsPerProcess} measured run(s) after ${report.settings.warmupRunsPerProcess} warm-up run(s) per process; medians. ` +
+    `- Method: per query, one process per system, warmed up (≥ ${report.settings.warmupRuns} run(s) and ≥ ${report.settings.warmupSeconds} s), then ${report.settings.reps} measured runs alternating between the systems' processes; medians. ` +
       'ev/core-s = events ÷ CPU seconds of the whole process (all threads); ev/s = events ÷ wall-clock seconds; RSS = peak resident set of the process.',
     '',
     markdownTable(report.queries),
@@ -444,8 +596,8 @@ export interface NexmarkReport {
   readonly settings: {
     events: number;
     reps: number;
-    warmupRunsPerProcess: number;
-    runsPerProcess: number;
+    warmupRuns: number;
+    warmupSeconds: number;
     seed: number;
     eventsPerSecond: number;
     parallelism: 1;
@@ -479,7 +631,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const s = parseSettings(argv);
   if (s.child !== undefined) {
     if (s.child !== 'weir' && s.child !== 'loop') throw new RangeError(`unknown child ${s.child}`);
-    const report = await childMain(s.child, s);
+    if (s.interactive) {
+      await childInteractive(s.child, s);
+      return undefined;
+    }
+    const report = await childBatch(s.child, s);
     // Forked by the runner: report over IPC; run by hand (e.g. under --cpu-prof): print.
     if (process.send !== undefined) process.send(report);
     else console.log(JSON.stringify(report));
@@ -503,7 +659,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const t0 = performance.now();
   console.log(
     `nexmark: ${s.events.toLocaleString('en-US')} events, queries ${s.queries.join(',')}, systems ${systems.join(',')}, ` +
-      `${s.reps} rep(s) × ${s.runs} run(s) after ${s.warmup} warm-up run(s) per process`,
+      (s.quick
+        ? 'quick: one process per system, 1 warm-up run + 1 measured run per query'
+        : `${s.reps} measured run(s) per system and query, alternating between warm processes ` +
+          `(warm-up: ≥ ${s.warmup} run(s) and ≥ ${s.warmupSeconds} s per process)`),
   );
   if (s.quick) {
     // Smoke check: one process per system for all queries.
@@ -511,22 +670,30 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       const qs = system === 'loop' ? s.queries.filter(hasLoop) : s.queries;
       if (qs.length === 0) continue;
       console.log(`  ${system}: ${qs.join(',')}`);
-      record(system, await runChild(system, s, qs));
+      record(system, await runBatch(system, s, qs));
     }
   } else {
     for (const q of s.queries) {
+      const here = systems.filter((system) => system !== 'loop' || hasLoop(q));
+      const sessions: Array<[System, Session]> = [];
+      for (const system of here) {
+        const t = performance.now();
+        sessions.push([system, await startSession(system, s, q)]);
+        console.log(`  ${q} ${system.padEnd(5)} warmed up in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      }
+      const measured = new Map<System, Run[]>();
       for (let rep = 0; rep < s.reps; rep++) {
-        for (const system of systems) {
-          if (system === 'loop' && !hasLoop(q)) continue;
-          const t = performance.now();
-          const r = await runChild(system, s, [q]);
-          record(system, r);
-          const last = r.results[0]?.runs.at(-1);
+        for (const [system, session] of sessions) {
+          const run = await session.run();
+          measured.set(system, [...(measured.get(system) ?? []), run]);
           console.log(
-            `  ${q} rep ${rep + 1}/${s.reps} ${system.padEnd(5)} ${last === undefined ? '' : `${fmt(s.events / (last.cpuMs / 1000))} ev/core-s, ${fmt(s.events / (last.wallMs / 1000))} ev/s`}` +
-              ` (process ${((performance.now() - t) / 1000).toFixed(1)} s)`,
+            `  ${q} rep ${rep + 1}/${s.reps} ${system.padEnd(5)} ${fmt(s.events / (run.cpuMs / 1000))} ev/core-s, ${fmt(s.events / (run.wallMs / 1000))} ev/s`,
           );
         }
+      }
+      for (const [system, session] of sessions) {
+        const done = await session.quit();
+        record(system, { results: [{ query: q, runs: measured.get(system) ?? [], peakRssMb: done.peakRssMb }], versions: done.versions });
       }
     }
   }
@@ -572,8 +739,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     settings: {
       events: s.events,
       reps: s.reps,
-      warmupRunsPerProcess: s.warmup,
-      runsPerProcess: s.runs,
+      warmupRuns: s.warmup,
+      warmupSeconds: s.warmupSeconds,
       seed: s.generator.seed ?? 42,
       eventsPerSecond: s.generator.eventsPerSecond ?? 10_000,
       parallelism: 1,

@@ -49,6 +49,6 @@ export function summarizeSessionization(r: SessionizationResult): string[] {
             .map(([k, c]) => `${k} ${c}`)
             .join(', ')})`
     }`,
-    `  throughput: ${n(r.lines / seconds)} events/s (${n(r.lines)} lines in ${seconds.toFixed(2)} s, parsing and windowing)`,
+    `  throughput: ${n(r.lines / seconds)} events/s end to end (${n(r.lines)} lines read, parsed and sessionized in ${seconds.toFixed(2)} s)`,
   ];
 }

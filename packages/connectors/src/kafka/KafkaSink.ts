@@ -50,6 +50,11 @@ export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
   readonly writeTimestamps?: boolean;
   /** Exactly-once: the Kafka transaction timeout in ms (default 60 000). */
   readonly transactionTimeoutMs?: number;
+  /**
+   * Exactly-once: how long a commit keeps retrying while the cluster is unreachable (default
+   * 120 000 ms); then the job fails and a restore commits the checkpoint.
+   */
+  readonly commitRetryTimeoutMs?: number;
   /** At-least-once: bytes buffered or in flight before the writer backpressures (default 16 MiB). */
   readonly maxBufferedBytes?: number;
   /** Bytes per produce request (default 512 KiB; keep below the broker's `message.max.bytes`). */
@@ -156,6 +161,12 @@ const PREFIX_RE = /^[A-Za-z0-9._-]+$/;
  * delete it while a job may restore), and consumers use `isolation.level=read_committed`
  * (read_uncommitted consumers may also see records of aborted transactions).
  *
+ * A commit that fails because the cluster is away (a broker restart) is retried for
+ * `commitRetryTimeoutMs`: the producer is re-created (re-initializing the transactional id aborts
+ * the failed transaction) and the markers tell whether the failed attempt committed after all (a
+ * lost commit response), so a retry never writes twice. Without checkpointing, the records are
+ * committed once, at the end of a bounded input.
+ *
  * Costs: records become visible when the checkpoint that follows them completes (latency ≈
  * checkpoint interval + commit); the output of one checkpoint interval is held in memory and
  * written into the checkpoint. A transactional id of a subtask that no longer exists after a
@@ -229,6 +240,41 @@ export class KafkaSink<T> implements Sink<T> {
   isCommitted(c: KafkaCommittable): boolean {
     return (this.committed.get(markerKey(c)) ?? 0) >= c.checkpointId;
   }
+}
+
+const TRANSIENT_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSLockTimeout',
+  'KafkaJSStaleTopicMetadataAssignment',
+  'KafkaJSNumberOfRetriesExceeded',
+]);
+const FATAL_TYPES = new Set([
+  'INVALID_PRODUCER_EPOCH',
+  'PRODUCER_FENCED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+]);
+
+/** Whether a failed transaction is worth retrying (the cluster was away), not a fencing or a bad record. @internal */
+export function isTransient(e: unknown): boolean {
+  let fatal = false;
+  let transient = false;
+  for (let err = e as { name?: string; type?: string; retriable?: boolean; cause?: unknown; originalError?: unknown } | undefined, depth = 0; err !== undefined && err !== null && depth < 8; depth++) {
+    if (err.type !== undefined && FATAL_TYPES.has(err.type)) fatal = true;
+    if ((err.name !== undefined && TRANSIENT_NAMES.has(err.name)) || err.retriable === true) transient = true;
+    err = (err.cause ?? err.originalError) as typeof err;
+  }
+  return transient && !fatal;
 }
 
 /** @internal */
@@ -416,11 +462,13 @@ class AtLeastOnceWriter<T> extends EncodingWriter<T> implements SinkWriter<T> {
   }
 }
 
-/** Exactly-once: buffers records; the barrier cuts them into a committable (write-ahead). */
+/**
+ * Exactly-once: buffers records; the barrier cuts them into a committable (write-ahead). The
+ * runtime carries a committable into later checkpoints until it is committed (an aborted
+ * checkpoint loses nothing), and the committer skips what it has committed already.
+ */
 class ExactlyOnceWriter<T> extends EncodingWriter<T> implements TwoPhaseCommittingSinkWriter<T, KafkaCommittable> {
   private records: KafkaOutputRecord[] = [];
-  /** Committables of this writer not known to be committed (carried into later checkpoints). */
-  private uncommitted: KafkaCommittable[] = [];
 
   write(value: T, timestamp: number | null): void {
     this.records.push(this.encode(value, timestamp));
@@ -436,12 +484,8 @@ class ExactlyOnceWriter<T> extends EncodingWriter<T> implements TwoPhaseCommitti
       records: this.records,
     };
     this.records = [];
-    // An aborted checkpoint's committable is not in the next checkpoint's state unless the
-    // writer carries it: until it is committed, every later checkpoint holds it again.
-    this.uncommitted = this.uncommitted.filter((u) => !this.sink.isCommitted(u));
-    const out = [...this.uncommitted, c];
-    if (c.records.length > 0) this.uncommitted.push(c);
-    return out;
+    // Returned even when empty: a restore learns the parallelism (which transactional ids to fence).
+    return [c];
   }
 
   async close(): Promise<void> {
@@ -462,6 +506,7 @@ class KafkaCommitter implements Committer<KafkaCommittable> {
   private queue: Promise<void> = Promise.resolve();
   private readonly txTimeout: number;
   private readonly batchBytes: number;
+  private readonly retryTimeoutMs: number;
 
   constructor(
     private readonly sink: KafkaSink<unknown>,
@@ -471,6 +516,7 @@ class KafkaCommitter implements Committer<KafkaCommittable> {
     this.prefix = sink.options.transactionalIdPrefix as string;
     this.txTimeout = sink.options.transactionTimeoutMs ?? 60_000;
     this.batchBytes = sink.options.batchBytes ?? 512 * 1024;
+    this.retryTimeoutMs = sink.options.commitRetryTimeoutMs ?? 120_000;
   }
 
   private transactionalId(subtask: number): string {
@@ -666,9 +712,51 @@ class KafkaCommitter implements Committer<KafkaCommittable> {
         }
         this.sink.counters.commitsRecovered++;
       }
-      await this.transact(c);
+      await this.commitOne(c);
       this.sink.committed.set(markerKey(c), c.checkpointId);
     }
+  }
+
+  /**
+   * Commits one committable, riding out a broker that is away for a while (restart, leader
+   * move): after a transient failure the producer is dropped, a new one re-initializes the
+   * transactional id (which aborts the failed transaction, if still open), and the markers say
+   * whether the failed attempt had committed after all (a lost commit response); if not, the
+   * transaction is written again. Fencing errors (another process took over the transactional id)
+   * are not retried: the job fails.
+   */
+  private async commitOne(c: KafkaCommittable): Promise<void> {
+    const deadline = Date.now() + this.retryTimeoutMs;
+    let wait = 250;
+    for (;;) {
+      try {
+        await this.transact(c);
+        return;
+      } catch (e) {
+        if (!isTransient(e) || Date.now() > deadline) throw e;
+      }
+      for (;;) {
+        await this.resetProducer();
+        await sleep(wait);
+        wait = Math.min(wait * 2, 4_000);
+        try {
+          const p = await this.getProducer();
+          const tx = await p.transaction(); // re-initializes the transactional id: fences, aborts
+          await tx.abort();
+          await this.loadMarkers();
+          break;
+        } catch (e) {
+          if (!isTransient(e) || Date.now() > deadline) throw e;
+        }
+      }
+      if (this.sink.isCommitted(c)) return;
+    }
+  }
+
+  private async resetProducer(): Promise<void> {
+    const p = this.producer;
+    this.producer = undefined;
+    await p?.disconnect().catch(() => {});
   }
 
   /** One transaction: the records, then the marker, then commit — the single commit point. */

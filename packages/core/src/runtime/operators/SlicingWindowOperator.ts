@@ -152,8 +152,13 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut>
           firstEnd = end + this.slide;
         }
       }
-      if (firstEnd <= lastEnd) this.timerService.registerEventTimeTimer(TIMER_NS, firstEnd - 1);
-      if (cleanup !== firstEnd - 1) this.timerService.registerEventTimeTimer(TIMER_NS, cleanup);
+      // Timers are registered when the slice gets its first element: later elements of the
+      // slice find them in place (the first window's timer, or the chain of firings it starts,
+      // and the slice group's cleanup), so the per-record path skips the timer index.
+      if (current === undefined) {
+        if (firstEnd <= lastEnd) this.timerService.registerEventTimeTimer(TIMER_NS, firstEnd - 1);
+        if (cleanup !== firstEnd - 1) this.timerService.registerEventTimeTimer(TIMER_NS, cleanup);
+      }
     } catch (e) {
       throw this.userError(e, true);
     }

@@ -144,8 +144,8 @@ final class Queries {
   /** How long a closed auction is kept, so bids that still name it are rejected without buffering. */
   static final long CLOSED_AUCTION_RETENTION_MS = 10_000;
 
-  /** As {@code WinningBids} in queries.ts: order-independent auction ⋈ bid within the auction. */
-  static final class WinningBids extends KeyedCoProcessFunction<Long, Auction, Bid, WinningBid> {
+  /** As {@code WinningBids} in queries.ts: auctions and bids in one stream keyed by auction id. */
+  static final class WinningBids extends KeyedProcessFunction<Long, Event, WinningBid> {
     private transient ValueState<Auction> auction;
     private transient ValueState<Long> best;
     private transient ListState<Bid> early;
@@ -158,7 +158,12 @@ final class Queries {
     }
 
     @Override
-    public void processElement1(Auction a, Context ctx, Collector<WinningBid> out) throws Exception {
+    public void processElement(Event e, Context ctx, Collector<WinningBid> out) throws Exception {
+      if (e.auction != null) onAuction(e.auction, ctx);
+      else if (e.bid != null) onBid(e.bid, ctx);
+    }
+
+    private void onAuction(Auction a, Context ctx) throws Exception {
       auction.update(a);
       ctx.timerService().registerEventTimeTimer(a.expires);
       ctx.timerService().registerEventTimeTimer(a.expires + CLOSED_AUCTION_RETENTION_MS);
@@ -174,8 +179,7 @@ final class Queries {
       }
     }
 
-    @Override
-    public void processElement2(Bid b, Context ctx, Collector<WinningBid> out) throws Exception {
+    private void onBid(Bid b, Context ctx) throws Exception {
       Auction a = auction.value();
       if (a == null) {
         early.add(b);
@@ -225,10 +229,9 @@ final class Queries {
   }
 
   static void q4(DataStream<Event> events) {
-    DataStream<Auction> auctions = events.filter(e -> e.auction != null).map(e -> e.auction).returns(Auction.class);
-    auctions
-        .keyBy(a -> a.id, Types.LONG)
-        .connect(bids(events).keyBy(b -> b.auction, Types.LONG))
+    events
+        .filter(e -> e.person == null)
+        .keyBy(e -> e.auction != null ? e.auction.id : e.bid.auction, Types.LONG)
         .process(new WinningBids())
         .returns(WinningBid.class)
         .keyBy(w -> w.category, Types.LONG)

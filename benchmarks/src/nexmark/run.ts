@@ -42,8 +42,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { GeneratorConfig } from './generator.js';
 import { runWeirQuery } from './job.js';
-import { hasLoop, runLoop } from './loop.js';
+import { hasLoop, runGeneratorOnly, runLoop } from './loop.js';
 import { QUERIES, QUERY_NAMES, type QueryName } from './queries.js';
+
+/** A query, or `gen`: the generator alone (a loop in Node, a loop in the JVM), the baseline. */
+type RunName = QueryName | 'gen';
 
 // ---- settings ------------------------------------------------------------------------------
 
@@ -52,7 +55,8 @@ type System = 'weir' | 'flink' | 'loop';
 
 interface Settings {
   events: number;
-  queries: QueryName[];
+  queries: RunName[];
+  baseline: boolean;
   peers: Array<Exclude<System, 'weir'>>;
   reps: number;
   warmup: number;
@@ -92,6 +96,7 @@ function parseSettings(argv: readonly string[]): Settings & { child: string | un
       profile: { type: 'string' },
       out: { type: 'string' },
       'no-results-md': { type: 'boolean', default: false },
+      'no-baseline': { type: 'boolean', default: false },
       child: { type: 'string' },
     },
     strict: true,
@@ -106,7 +111,9 @@ function parseSettings(argv: readonly string[]): Settings & { child: string | un
   };
   const queries = (values.queries ?? QUERY_NAMES.join(',')).split(',').filter((q) => q !== '');
   for (const q of queries) {
-    if (!(QUERY_NAMES as readonly string[]).includes(q)) throw new RangeError(`unknown query ${q}; one of ${QUERY_NAMES.join(', ')}`);
+    if (!(QUERY_NAMES as readonly string[]).includes(q) && !(q === 'gen' && values.child !== undefined)) {
+      throw new RangeError(`unknown query ${q}; one of ${QUERY_NAMES.join(', ')}`);
+    }
   }
   const peers = (values.peers ?? 'flink,loop').split(',').filter((p) => p !== '' && p !== 'none');
   for (const p of peers) if (p !== 'flink' && p !== 'loop') throw new RangeError(`unknown peer ${p}; flink, loop or none`);
@@ -115,7 +122,8 @@ function parseSettings(argv: readonly string[]): Settings & { child: string | un
   if (values.seed !== undefined) generator.seed = int(values.seed, 42, 'seed', -(2 ** 31));
   return {
     events: int(values.events, quick ? 200_000 : 10_000_000, 'events'),
-    queries: queries as QueryName[],
+    queries: queries as RunName[],
+    baseline: values['no-baseline'] !== true,
     peers: peers as Array<'flink' | 'loop'>,
     reps: int(values.reps, quick ? 1 : 3, 'reps'),
     warmup: int(values.warmup, 1, 'warmup', 0),
@@ -144,7 +152,7 @@ interface Run {
 
 /** What a batch child reports per query. */
 interface ChildQueryResult {
-  readonly query: QueryName;
+  readonly query: RunName;
   readonly runs: Run[];
   readonly peakRssMb: number;
 }
@@ -165,12 +173,14 @@ type FromChild =
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /** One measured run of a query in this process. */
-async function measureOnce(system: 'weir' | 'loop', name: QueryName, s: Settings): Promise<Run> {
+async function measureOnce(system: 'weir' | 'loop', name: RunName, s: Settings): Promise<Run> {
   gc?.();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let res: { count: number; checksum: number };
-  if (system === 'weir') {
+  if (name === 'gen') {
+    res = runGeneratorOnly(s.events, s.generator);
+  } else if (system === 'weir') {
     res = await runWeirQuery(QUERIES[name], { events: s.events, generator: s.generator });
   } else {
     if (!hasLoop(name)) throw new Error(`no hand-written loop for ${name}`);
@@ -182,7 +192,7 @@ async function measureOnce(system: 'weir' | 'loop', name: QueryName, s: Settings
 }
 
 /** At least `s.warmup` runs and at least `s.warmupSeconds` of wall-clock time. */
-async function warmUp(system: 'weir' | 'loop', name: QueryName, s: Settings): Promise<void> {
+async function warmUp(system: 'weir' | 'loop', name: RunName, s: Settings): Promise<void> {
   const t0 = performance.now();
   for (let r = 0; r < s.warmup || performance.now() - t0 < s.warmupSeconds * 1000; r++) await measureOnce(system, name, s);
 }
@@ -200,7 +210,7 @@ async function childBatch(system: 'weir' | 'loop', s: Settings): Promise<ChildRe
 
 /** In an interactive child: warm up one query, then run it whenever the runner says so. */
 async function childInteractive(system: 'weir' | 'loop', s: Settings): Promise<void> {
-  const name = s.queries[0] as QueryName;
+  const name = s.queries[0] as RunName;
   const send = (m: FromChild): void => {
     (process.send as (m: unknown) => void)(m);
   };
@@ -218,14 +228,14 @@ async function childInteractive(system: 'weir' | 'loop', s: Settings): Promise<v
   send({ type: 'ready' });
 }
 
-function childArgs(s: Settings, queries: readonly QueryName[]): string[] {
+function childArgs(s: Settings, queries: readonly RunName[]): string[] {
   const a = ['--queries', queries.join(','), '--events', String(s.events), '--warmup', String(s.warmup), '--warmup-seconds', String(s.warmupSeconds)];
   if (s.generator.eventsPerSecond !== undefined) a.push('--rate', String(s.generator.eventsPerSecond));
   if (s.generator.seed !== undefined) a.push('--seed', String(s.generator.seed));
   return a;
 }
 
-function nodeExecArgv(system: 'weir' | 'loop', s: Settings, queries: readonly QueryName[]): string[] {
+function nodeExecArgv(system: 'weir' | 'loop', s: Settings, queries: readonly RunName[]): string[] {
   const execArgv = ['--expose-gc'];
   if (s.profileDir !== undefined && system === 'weir') {
     mkdirSync(s.profileDir, { recursive: true });
@@ -234,7 +244,7 @@ function nodeExecArgv(system: 'weir' | 'loop', s: Settings, queries: readonly Qu
   return execArgv;
 }
 
-function runNodeBatch(system: 'weir' | 'loop', s: Settings, queries: readonly QueryName[]): Promise<ChildReport> {
+function runNodeBatch(system: 'weir' | 'loop', s: Settings, queries: readonly RunName[]): Promise<ChildReport> {
   return new Promise((resolvePromise, reject) => {
     const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child', system, ...childArgs(s, queries)], {
       execArgv: nodeExecArgv(system, s, queries),
@@ -264,7 +274,7 @@ function parseFlinkResults(out: string): { results: ChildQueryResult[]; versions
   return { results, versions };
 }
 
-function runFlinkBatch(s: Settings, queries: readonly QueryName[]): Promise<ChildReport> {
+function runFlinkBatch(s: Settings, queries: readonly RunName[]): Promise<ChildReport> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn('java', [...s.javaOpts, '-jar', FLINK_JAR, ...childArgs(s, queries)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -315,7 +325,7 @@ class Inbox<M> {
   }
 }
 
-async function startNodeSession(system: 'weir' | 'loop', s: Settings, query: QueryName): Promise<Session> {
+async function startNodeSession(system: 'weir' | 'loop', s: Settings, query: RunName): Promise<Session> {
   const child = fork(fileURLToPath(import.meta.url), ['--child', system, '--interactive', ...childArgs(s, [query])], {
     execArgv: nodeExecArgv(system, s, [query]),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -343,7 +353,7 @@ async function startNodeSession(system: 'weir' | 'loop', s: Settings, query: Que
   };
 }
 
-async function startFlinkSession(s: Settings, query: QueryName): Promise<Session> {
+async function startFlinkSession(s: Settings, query: RunName): Promise<Session> {
   const child = spawn('java', [...s.javaOpts, '-jar', FLINK_JAR, '--interactive', ...childArgs(s, [query])], { stdio: ['pipe', 'pipe', 'pipe'] });
   const inbox = new Inbox<string>();
   let buffered = '';
@@ -380,11 +390,11 @@ async function startFlinkSession(s: Settings, query: QueryName): Promise<Session
   };
 }
 
-function startSession(system: System, s: Settings, query: QueryName): Promise<Session> {
+function startSession(system: System, s: Settings, query: RunName): Promise<Session> {
   return system === 'flink' ? startFlinkSession(s, query) : startNodeSession(system, s, query);
 }
 
-function runBatch(system: System, s: Settings, queries: readonly QueryName[]): Promise<ChildReport> {
+function runBatch(system: System, s: Settings, queries: readonly RunName[]): Promise<ChildReport> {
   return system === 'flink' ? runFlinkBatch(s, queries) : runNodeBatch(system, s, queries);
 }
 
@@ -464,6 +474,13 @@ export interface QueryFigures {
   readonly weirOverFlinkWall?: number;
   /** Loop ÷ Weir, events per core-second (goal ≤ 3). */
   readonly loopOverWeirPerCore?: number;
+  /**
+   * Weir's CPU per event beyond the TypeScript generator's, ns: what the stream processor and
+   * the query cost (the generator is the same work in every system, but slower in Node).
+   */
+  readonly weirNsPerEventBeyondGenerator?: number;
+  /** Flink's CPU per event beyond the Java generator's, ns. */
+  readonly flinkNsPerEventBeyondGenerator?: number;
   /** Whether every system produced the same results (count and checksum). */
   readonly resultsAgree: boolean;
 }
@@ -496,6 +513,14 @@ function flinkGoal(q: QueryName): number {
 const fmt = (x: number | undefined): string =>
   x === undefined ? '—' : x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(0)} k` : x.toFixed(0);
 const ratio = (x: number | undefined): string => (x === undefined ? '—' : `${x.toFixed(2)}×`);
+const ns = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(0));
+
+/** One line on the generator baselines. */
+function baselineLine(b: NexmarkReport['generatorBaseline']): string {
+  const one = (name: string, f: SystemFigures | undefined): string =>
+    f === undefined ? `${name} —` : `${name} ${fmt(f.eventsPerCoreSecond)} ev/core-s (${(1e9 / f.eventsPerCoreSecond).toFixed(0)} ns/event)`;
+  return `Generator alone (no stream processor): ${one('TypeScript', b.typescript)}; ${one('Java', b.java)}.`;
+}
 
 function tableRows(rows: readonly QueryFigures[]): string[][] {
   return rows.map((r) => {
@@ -515,6 +540,8 @@ function tableRows(rows: readonly QueryFigures[]): string[][] {
       fmt(r.weir?.eventsPerSecond),
       fmt(r.flink?.eventsPerSecond),
       fmt(r.loop?.eventsPerSecond),
+      ns(r.weirNsPerEventBeyondGenerator),
+      ns(r.flinkNsPerEventBeyondGenerator),
       r.weir === undefined ? '—' : r.weir.peakRssMb.toFixed(0),
       r.flink === undefined ? '—' : r.flink.peakRssMb.toFixed(0),
       `${r.weir?.count ?? '—'}${r.resultsAgree ? '' : ' **DIFFER**'}`,
@@ -533,6 +560,8 @@ const HEAD = [
   'Weir ev/s',
   'Flink ev/s',
   'loop ev/s',
+  'Weir ns/ev beyond gen',
+  'Flink ns/ev beyond gen',
   'Weir RSS MB',
   'Flink RSS MB',
   'results',
@@ -576,6 +605,9 @@ function writeResultsMd(report: NexmarkReport): string {
     '',
     markdownTable(report.queries),
     '',
+    baselineLine(report.generatorBaseline) +
+      ' "ns/ev beyond gen" = CPU per event of the system minus that of its own language\'s generator: what the stream processor and the query cost.',
+    '',
     'Goals: Weir ≥ 2× Flink per core on q0–q2, ≥ 1× on q3–q11; the loop within 3× of Weir (q0, q1, q2, q5). Why a goal is missed: see "Nexmark notes" below.',
     MD_END,
   ].join('\n');
@@ -593,6 +625,8 @@ export interface NexmarkReport {
   readonly machine: { cpu: string; cores: number; memoryGb: number; os: string; loadAverage: number[] };
   readonly versions: Record<string, string>;
   readonly command: string;
+  /** Each language's generator alone (no stream processor): the floor under every query. */
+  readonly generatorBaseline: { typescript?: SystemFigures; java?: SystemFigures };
   readonly settings: {
     events: number;
     reps: number;
@@ -649,9 +683,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const runs = new Map<string, Run[]>();
   const rss = new Map<string, number[]>();
   const record = (system: System, rep: ChildReport): void => {
+    // Node's generator baseline runs in the loop child, but is not the loop: file it apart.
     Object.assign(versions, rep.versions);
     for (const r of rep.results) {
-      const k = `${system}/${r.query}`;
+      const k = r.query === 'gen' ? (system === 'flink' ? 'java/gen' : 'typescript/gen') : `${system}/${r.query}`;
       runs.set(k, [...(runs.get(k) ?? []), ...r.runs]);
       rss.set(k, [...(rss.get(k) ?? []), r.peakRssMb]);
     }
@@ -664,17 +699,22 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         : `${s.reps} measured run(s) per system and query, alternating between warm processes ` +
           `(warm-up: ≥ ${s.warmup} run(s) and ≥ ${s.warmupSeconds} s per process)`),
   );
+  // The baseline: each language's generator alone, in the loop child (Node) and the Flink jar (JVM).
+  const baselineSystems: System[] = s.baseline ? ['loop', ...(systems.includes('flink') ? (['flink'] as const) : [])] : [];
+  const plan: RunName[] = [...(s.baseline ? (['gen'] as const) : []), ...s.queries];
+  const systemsFor = (q: RunName): System[] =>
+    q === 'gen' ? baselineSystems : systems.filter((system) => system !== 'loop' || hasLoop(q));
   if (s.quick) {
     // Smoke check: one process per system for all queries.
-    for (const system of systems) {
-      const qs = system === 'loop' ? s.queries.filter(hasLoop) : s.queries;
+    for (const system of new Set([...systems, ...baselineSystems])) {
+      const qs = plan.filter((q) => systemsFor(q).includes(system));
       if (qs.length === 0) continue;
       console.log(`  ${system}: ${qs.join(',')}`);
       record(system, await runBatch(system, s, qs));
     }
   } else {
-    for (const q of s.queries) {
-      const here = systems.filter((system) => system !== 'loop' || hasLoop(q));
+    for (const q of plan) {
+      const here = systemsFor(q);
       const sessions: Array<[System, Session]> = [];
       for (const system of here) {
         const t = performance.now();
@@ -697,7 +737,15 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       }
     }
   }
-  const rows: QueryFigures[] = s.queries.map((q) => {
+  const baseline = (name: 'typescript' | 'java'): SystemFigures | undefined => {
+    const r = runs.get(`${name}/gen`);
+    return r === undefined || r.length === 0 ? undefined : figures(s.events, r, rss.get(`${name}/gen`) ?? []);
+  };
+  const tsGen = baseline('typescript');
+  const javaGen = baseline('java');
+  const beyond = (sys: SystemFigures | undefined, gen: SystemFigures | undefined): number | undefined =>
+    sys === undefined || gen === undefined ? undefined : 1e9 / sys.eventsPerCoreSecond - 1e9 / gen.eventsPerCoreSecond;
+  const rows: QueryFigures[] = (s.queries as QueryName[]).map((q) => {
     const fig = (system: System): SystemFigures | undefined => {
       const r = runs.get(`${system}/${q}`);
       return r === undefined || r.length === 0 ? undefined : figures(s.events, r, rss.get(`${system}/${q}`) ?? []);
@@ -721,6 +769,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
           }
         : {}),
       ...(weir !== undefined && loop !== undefined ? { loopOverWeirPerCore: loop.eventsPerCoreSecond / weir.eventsPerCoreSecond } : {}),
+      ...(beyond(weir, tsGen) !== undefined ? { weirNsPerEventBeyondGenerator: beyond(weir, tsGen) as number } : {}),
+      ...(beyond(flink, javaGen) !== undefined ? { flinkNsPerEventBeyondGenerator: beyond(flink, javaGen) as number } : {}),
       resultsAgree,
     };
   });
@@ -736,6 +786,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     },
     versions,
     command: `npm run bench:nexmark -- ${argv.join(' ')}`.trim(),
+    generatorBaseline: {
+      ...(tsGen !== undefined ? { typescript: tsGen } : {}),
+      ...(javaGen !== undefined ? { java: javaGen } : {}),
+    },
     settings: {
       events: s.events,
       reps: s.reps,
@@ -749,6 +803,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     queries: rows,
   };
   console.log(`\n${consoleTable(rows)}\n`);
+  console.log(baselineLine(report.generatorBaseline));
   console.log(
     `machine: ${report.machine.cpu}, ${report.machine.cores} cores; load ${report.machine.loadAverage.map((x) => x.toFixed(1)).join(' → ')}; ` +
       `Weir ${versions.weir}, Node ${versions.node}, Flink ${versions.flink ?? '—'} (${versions.java ?? '—'})`,

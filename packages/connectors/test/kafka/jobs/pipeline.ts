@@ -6,6 +6,7 @@
 import { KafkaSink, type KafkaCommittable, KafkaSource } from '@weir/connectors';
 import {
   AsyncDataStream,
+  CheckpointStorage,
   type Collector,
   type Committer,
   type KeyedProcessContext,
@@ -81,6 +82,10 @@ function crashing(inner: KafkaSink<Out>, crash: NonNullable<JobConfig['crash']>)
       let n = 0;
       return {
         async commit(list) {
+          const restored = list.filter((x) => x.attemptId !== ctx.attemptId);
+          if (restored.length > 0) {
+            console.log(`restored-commit ${restored.map((x) => `${x.attemptId}/${x.subtask}@${x.checkpointId}:${x.records.length}`).join(' ')}`);
+          }
           const mine = list.some((x) => x.records.length > 0 && x.attemptId === ctx.attemptId);
           const hit = mine && ++n === crash.nth;
           if (hit && crash.kind === 'before-commit') {
@@ -118,7 +123,11 @@ const kafkaSink = new KafkaSink<Out>({
   // Long: a transaction left open by a crash must be ended by fencing, not by this timeout.
   transactionTimeoutMs: 120_000,
 });
-const sink: Sink<Out> = cfg.crash !== undefined ? crashing(kafkaSink, cfg.crash) : kafkaSink;
+const sink: Sink<Out> = crashing(kafkaSink, cfg.crash ?? { kind: 'after-commit', nth: -1 });
+
+// Diagnostics (printed to stdout, which the tests keep): the checkpoints found at start.
+const found = await new CheckpointStorage(cfg.checkpointDir).list(true).catch(() => []);
+console.log(`checkpoints ${found.map((c) => `${c.checkpointId}${c.complete ? '' : '(incomplete)'}`).join(' ')}`);
 
 const env = StreamEnvironment.create({
   parallelism: cfg.parallelism,
@@ -127,7 +136,7 @@ const env = StreamEnvironment.create({
   // Small exchange buffers: barriers do not queue behind thousands of (throttled) records.
   batchSize: 64,
   channelCapacity: 2,
-  warn: (m) => console.error(`[weir] ${m}`),
+  warn: (m) => console.log(`warn ${m}`),
 });
 let input = env.fromSource(source, WatermarkStrategy.noWatermarks<In>(), 'input').uid('input');
 const throttle = cfg.throttle;

@@ -174,8 +174,13 @@ public final class NexmarkFlink {
       for (int r = 0; r < runs || (System.nanoTime() - t0) / 1e9 < seconds; r++) run(query);
     }
 
-    /** One job: wall ms, process CPU ms (all threads), result count and checksum, as JSON. */
+    /**
+     * One job: wall ms, process CPU ms (all threads), result count and checksum, as JSON. Query
+     * {@code gen} is no job but the generator alone in a loop: the baseline of loop.ts's
+     * {@code runGeneratorOnly}.
+     */
     String run(String query) throws Exception {
+      if (query.equals("gen")) return generatorOnly();
       StreamExecutionEnvironment env = new StreamExecutionEnvironment(conf);
       env.setParallelism(parallelism);
       DataGeneratorSource<Event> source =
@@ -197,6 +202,19 @@ public final class NexmarkFlink {
       return String.format(
           "{\"wallMs\":%.3f,\"cpuMs\":%.3f,\"count\":%d,\"checksum\":%d}",
           wallMs, cpuMs, BlackholeSink.count, Integer.toUnsignedLong(BlackholeSink.checksum));
+    }
+
+    private String generatorOnly() {
+      System.gc();
+      long cpu0 = os.getProcessCpuTime();
+      long t0 = System.nanoTime();
+      NexmarkGenerator gen = new NexmarkGenerator(config);
+      int checksum = 0;
+      for (long n = 0; n < events; n++) checksum += (int) gen.eventAt(n).dateTime;
+      double wallMs = (System.nanoTime() - t0) / 1e6;
+      double cpuMs = (os.getProcessCpuTime() - cpu0) / 1e6;
+      return String.format(
+          "{\"wallMs\":%.3f,\"cpuMs\":%.3f,\"count\":%d,\"checksum\":%d}", wallMs, cpuMs, events, Integer.toUnsignedLong(checksum));
     }
   }
 

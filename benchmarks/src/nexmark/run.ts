@@ -804,6 +804,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   };
   console.log(`\n${consoleTable(rows)}\n`);
   console.log(baselineLine(report.generatorBaseline));
+  if (s.quick) console.log('quick: a smoke check with cold JITs (one short warm-up run); the figures are not comparable, use a full run for those');
   console.log(
     `machine: ${report.machine.cpu}, ${report.machine.cores} cores; load ${report.machine.loadAverage.map((x) => x.toFixed(1)).join(' → ')}; ` +
       `Weir ${versions.weir}, Node ${versions.node}, Flink ${versions.flink ?? '—'} (${versions.java ?? '—'})`,

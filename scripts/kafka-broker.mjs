@@ -247,7 +247,7 @@ async function waitUntilAnswers(brokers, timeoutMs, isAlive = () => true) {
       await admin.connect();
       const d = await admin.describeCluster();
       if (d.brokers.length > 0) {
-        // The controller must be ready too: creating and deleting a topic proves it.
+        // Metadata requests are served: the broker and its controller are up.
         await admin.listTopics();
         return;
       }

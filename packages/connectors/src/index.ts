@@ -91,5 +91,6 @@ export {
   type KafkaSourceRecord,
   type KafkaSplit,
   type KafkaStartingOffsets,
+  fixKafkajsReadCommitted,
   kafkaCommittableSerde,
 } from './kafka/index.js';

@@ -3,6 +3,7 @@ import kafkajs from 'kafkajs';
 import type { Admin, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { createInternalCluster, createKafka, endOffsets, type KafkaConnectionOptions, sleep } from './client.js';
 import { type KafkaFormat, type KafkaFormatLifecycle, keyBytes, resolveFormat, toBuffer } from './format.js';
+import type { fixKafkajsReadCommitted } from './kafkajs-fixes.js';
 
 const { Partitioners } = kafkajs;
 
@@ -159,7 +160,8 @@ const PREFIX_RE = /^[A-Za-z0-9._-]+$/;
  * latest checkpoint (`restore: 'latest'`; restoring an older one replays, and so repeats, the
  * output committed after it, as in Flink), the marker topic is kept (it is compacted; do not
  * delete it while a job may restore), and consumers use `isolation.level=read_committed`
- * (read_uncommitted consumers may also see records of aborted transactions).
+ * (read_uncommitted consumers may also see records of aborted transactions; kafkajs consumers
+ * need {@link fixKafkajsReadCommitted}, which the Weir Kafka source applies itself).
  *
  * A commit that fails because the cluster is away (a broker restart) is retried for
  * `commitRetryTimeoutMs`: the producer is re-created (re-initializing the transactional id aborts
@@ -699,12 +701,15 @@ class KafkaCommitter implements Committer<KafkaCommittable> {
 
   private async commitNow(committables: readonly KafkaCommittable[]): Promise<void> {
     const list = [...committables].sort((a, b) => a.checkpointId - b.checkpointId || a.subtask - b.subtask);
+    // Restored committables (empty ones too) tell the parallelism of the crashed attempt: abort
+    // whatever any of its subtasks left open before asking the markers anything.
+    let restoredParallelism = 0;
+    for (const c of list) if (c.attemptId !== this.ctx.attemptId) restoredParallelism = Math.max(restoredParallelism, c.parallelism);
+    if (restoredParallelism > 0) await this.fenceUpTo(Math.max(restoredParallelism, this.ctx.taskInfo.parallelism));
     for (const c of list) {
       if (c.records.length === 0 || this.sink.isCommitted(c)) continue;
       if (c.attemptId !== this.ctx.attemptId) {
-        // A restored committable: abort what the crashed attempt left open, then ask the markers
-        // whether its transaction committed before the crash.
-        await this.fenceUpTo(Math.max(c.parallelism, this.ctx.taskInfo.parallelism));
+        // A restored committable: ask the markers whether its transaction committed before the crash.
         if (!this.markersLoaded) await this.loadMarkers();
         if (this.sink.isCommitted(c)) {
           this.sink.counters.commitsSkipped++;

@@ -1,5 +1,6 @@
 import kafkajs from 'kafkajs';
 import type { Cluster, Kafka, KafkaConfig, logCreator, LogEntry } from 'kafkajs';
+import { fixKafkajsReadCommitted } from './kafkajs-fixes.js';
 
 const { Kafka: KafkaClass, logLevel } = kafkajs;
 
@@ -42,6 +43,10 @@ const consoleLogCreator: logCreator = () => (entry: LogEntry) => {
 
 /** Creates a kafkajs client. @internal */
 export function createKafka(opts: KafkaConnectionOptions, role: string): Kafka {
+  // Without it, read_committed consumers may deliver records of aborted transactions.
+  if (!fixKafkajsReadCommitted()) {
+    throw new Error('kafkajs internals not found: @weir/connectors needs kafkajs 2.2.4 (its read_committed fix patches them)');
+  }
   const level = LEVELS[opts.logLevel ?? 'nothing'];
   return new KafkaClass({
     retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5_000 },

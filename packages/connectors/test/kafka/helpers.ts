@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import type { Admin, IHeaders, Kafka } from 'kafkajs';
 import { inject } from 'vitest';
+import { fixKafkajsReadCommitted } from '../../src/kafka/kafkajs-fixes.js';
 import type { KafkaTestEnv } from './env.js';
 
 const { Kafka: KafkaClass, logLevel, Partitioners } = kafkajs;
@@ -23,8 +24,9 @@ export function uniq(name: string): string {
   return `${name}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** A kafkajs client for the test itself. */
+/** A kafkajs client for the test itself (with kafkajs's read_committed filtering fixed). */
 export function client(brokers: string): Kafka {
+  fixKafkajsReadCommitted();
   return new KafkaClass({
     brokers: brokers.split(','),
     clientId: 'weir-test',

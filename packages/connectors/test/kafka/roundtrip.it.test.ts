@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { KafkaSink, KafkaSource } from '@weir/connectors';
 import { StreamEnvironment, stringSerde, WatermarkStrategy } from '@weir/core';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTopics, kafkaEnv, produce, readAll, uniq } from './helpers.js';
+import kafkajs from 'kafkajs';
+import { client, createTopics, kafkaEnv, produce, readAll, uniq } from './helpers.js';
+
+const { Partitioners } = kafkajs;
 
 interface Ev {
   id: number;
@@ -103,6 +106,39 @@ describe('Kafka round trip', () => {
     expect(sink.metrics().transactionsCommitted).toBeGreaterThan(0);
     const committed = await readAll(brokers, output, { isolation: 'read_committed' });
     expect(committed.map((r) => r.value).sort()).toEqual(Array.from({ length: 2000 }, (_, i) => `LINE ${i}`).sort());
+  });
+
+  it('read_committed skips aborted transactions that the broker lists out of order (kafkajs fix)', async () => {
+    // Transaction A starts first and is aborted last; B starts later and is aborted first. The
+    // broker lists aborted transactions in abort order, [B, A]; kafkajs 2.2.4 assumes start order
+    // and would deliver A's records. Both the source and plain kafkajs consumers must skip them.
+    const topic = uniq('aborts');
+    await createTopics(brokers, [{ topic, partitions: 1 }]);
+    const kafka = client(brokers);
+    const txProducer = (id: string) =>
+      kafka.producer({ transactionalId: uniq(id), maxInFlightRequests: 1, idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+    const a = txProducer('a');
+    const b = txProducer('b');
+    await a.connect();
+    await b.connect();
+    try {
+      const ta = await a.transaction();
+      await ta.send({ topic, messages: [0, 1, 2, 3, 4].map((i) => ({ value: `aborted-a-${i}` })) });
+      const tb = await b.transaction();
+      await tb.send({ topic, messages: [0, 1, 2].map((i) => ({ value: `aborted-b-${i}` })) });
+      await tb.abort();
+      await ta.abort();
+      const tc = await b.transaction();
+      await tc.send({ topic, messages: [{ value: 'committed' }] });
+      await tc.commit();
+    } finally {
+      await a.disconnect();
+      await b.disconnect();
+    }
+    expect((await readAll(brokers, topic)).map((r) => r.value)).toEqual(['committed']);
+    const source = new KafkaSource<string>({ brokers, topics: topic, groupId: uniq('aborts'), bounded: 'latest', format: 'string' });
+    const env = StreamEnvironment.create();
+    expect(await env.fromSource(source, WatermarkStrategy.noWatermarks<string>(), 'aborts').executeAndCollect()).toEqual(['committed']);
   });
 
   it('starts at latest, committed or a timestamp; commits checkpointed offsets to the group', async () => {

@@ -154,10 +154,15 @@ input
   .sinkTo(sink)
   .uid('output');
 
+let startsPrinted = false;
 const progress = setInterval(() => {
   const m = source.metrics();
   const consumed = m.partitions.reduce((s, p) => s + p.offset, 0);
   const k = kafkaSink.metrics();
+  if (!startsPrinted && m.partitions.length > 0) {
+    startsPrinted = true;
+    console.log(`starts ${m.partitions.map((p) => `${p.partition}=${p.offset - p.records}`).join(' ')}`);
+  }
   console.log(`progress ${consumed} committed ${k.transactionsCommitted} recovered ${k.commitsRecovered} skipped ${k.commitsSkipped} fenced ${k.transactionsFenced}`);
 }, 50);
 

@@ -77,6 +77,7 @@ export {
   type KafkaCommittable,
   type KafkaConnectionOptions,
   type KafkaDeliverySemantic,
+  type KafkaDeadLetterSourceOptions,
   type KafkaEnumeratorState,
   type KafkaFormat,
   type KafkaFormatLifecycle,

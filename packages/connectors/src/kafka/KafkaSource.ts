@@ -24,6 +24,12 @@ import {
   type KafkaConnectionOptions,
   withRetries,
 } from './client.js';
+import { isSchemaResolvingSerde } from '../avro/isSchemaResolvingSerde.js';
+import { DeadLetterCounters } from '../deadletter/DeadLetterCounters.js';
+import type { DeadLetterMetrics } from '../deadletter/DeadLetterMetrics.js';
+import { DeadLetterRouter } from '../deadletter/DeadLetterRouter.js';
+import type { DecodeResult } from '../deadletter/DecodeResult.js';
+import type { DeserializationFailurePolicy } from '../deadletter/DeserializationFailurePolicy.js';
 import { type KafkaFormat, type KafkaFormatLifecycle, resolveFormat } from './format.js';
 
 const { AssignerProtocol } = kafkajs;
@@ -87,6 +93,13 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
    * are skipped and counted.
    */
   readonly deserializer?: (record: KafkaSourceRecord) => T | undefined;
+  /**
+   * What happens to a record whose value cannot be decoded (by `format` or `deserializer`):
+   * `'fail'` (default) fails the job with a `DeserializationFailureError`; `'skip-and-count'`
+   * drops and counts it; `'dead-letter'` needs {@link KafkaSource.withDeadLetters} (the source
+   * then emits `DecodeResult`s). Every failure is counted in `metrics().deadLetters`.
+   */
+  readonly onDeserializationFailure?: DeserializationFailurePolicy;
   /**
    * `'latest'`: a bounded source that stops at the end offsets (last stable offsets) the
    * partitions had when the job first started; the job then ends. Default: unbounded.
@@ -173,7 +186,16 @@ export interface KafkaSourceMetrics {
   readonly offsetCommitFailures: number;
   /** Per partition. */
   readonly partitions: readonly KafkaPartitionMetrics[];
+  /** Deserialization outcomes (decoded, dead-lettered, skipped, failed, by error type). */
+  readonly deadLetters: DeadLetterMetrics;
 }
+
+/**
+ * Options of {@link KafkaSource.withDeadLetters}: those of a {@link KafkaSource} with a value
+ * `format`, without `deserializer` and `onDeserializationFailure` (it is `'dead-letter'`).
+ * @public
+ */
+export type KafkaDeadLetterSourceOptions<T> = Omit<KafkaSourceOptions<T>, 'deserializer' | 'onDeserializationFailure'>;
 
 /** @internal */
 export function splitIdOf(topic: string, partition: number): string {
@@ -233,9 +255,41 @@ export class KafkaSource<T> implements Source<T, KafkaSplit, KafkaEnumeratorStat
   readonly readers = new Map<number, KafkaSourceReader<T>>();
   /** Commit failures. @internal */
   offsetCommitFailures = 0;
+  /** Deserialization outcomes of the readers in this process. @internal */
+  readonly deadLetterCounters = new DeadLetterCounters();
+  /** Whether the readers emit `DecodeResult`s (see {@link KafkaSource.withDeadLetters}). @internal */
+  readonly emitsDecodeResults: boolean;
 
-  /** @param options - brokers, topics or pattern, group, starting offsets, format */
-  constructor(options: KafkaSourceOptions<T>) {
+  /**
+   * A source whose records that cannot be decoded become dead letters in the dataflow: it emits
+   * `{ ok: true, value }` for good records and `{ ok: false, deadLetter }` (original bytes, topic,
+   * partition, offset, key, record timestamp, error and error type) for the others. Split them
+   * with a `DeadLetterSplitter` and send the side output to a dead-letter sink
+   * (`deadLetterKafkaSink`, `deadLetterFileSink`); the dead letters take part in checkpoints.
+   * @param options - the source's options; `format` decodes values
+   * @returns a source of decode results
+   */
+  static withDeadLetters<T>(options: KafkaDeadLetterSourceOptions<T>): KafkaSource<DecodeResult<T>> {
+    return new KafkaSource<DecodeResult<T>>(
+      { ...(options as unknown as KafkaSourceOptions<DecodeResult<T>>), onDeserializationFailure: 'dead-letter' },
+      true,
+    );
+  }
+
+  /**
+   * @param options - brokers, topics or pattern, group, starting offsets, format
+   * @param decodeResults - internal: set by {@link KafkaSource.withDeadLetters}
+   */
+  constructor(options: KafkaSourceOptions<T>, decodeResults = false) {
+    const policy = options.onDeserializationFailure ?? 'fail';
+    if (policy !== 'fail' && policy !== 'skip-and-count' && policy !== 'dead-letter') {
+      throw new RangeError(`onDeserializationFailure must be 'dead-letter', 'fail' or 'skip-and-count', got ${String(policy)}`);
+    }
+    if (policy === 'dead-letter' && !decodeResults) {
+      throw new RangeError("onDeserializationFailure 'dead-letter' needs KafkaSource.withDeadLetters(options) (sources have no side outputs)");
+    }
+    if (decodeResults && options.deserializer !== undefined) throw new RangeError('KafkaSource.withDeadLetters takes a format, not a deserializer');
+    this.emitsDecodeResults = decodeResults;
     if ((options.topics === undefined) === (options.topicPattern === undefined)) {
       throw new RangeError('KafkaSource needs exactly one of topics and topicPattern');
     }
@@ -298,7 +352,15 @@ export class KafkaSource<T> implements Source<T, KafkaSplit, KafkaEnumeratorStat
         lag += l;
       }
     }
-    return { records, bytes, lag, tombstonesSkipped: tombstones, offsetCommitFailures: this.offsetCommitFailures, partitions };
+    return {
+      records,
+      bytes,
+      lag,
+      tombstonesSkipped: tombstones,
+      offsetCommitFailures: this.offsetCommitFailures,
+      partitions,
+      deadLetters: this.deadLetterCounters.snapshot(),
+    };
   }
 }
 
@@ -519,6 +581,7 @@ class KafkaSourceReader<T> implements SourceReader<T, KafkaSplit> {
   private readonly kafka: Kafka;
   private readonly serde: (Serde<T> & KafkaFormatLifecycle) | undefined;
   private readonly deserializer: ((r: KafkaSourceRecord) => T | undefined) | undefined;
+  private readonly router: DeadLetterRouter;
   private queue: Buffered<T>[] = [];
   private head = 0;
   private queuedBytes = 0;
@@ -548,6 +611,11 @@ class KafkaSourceReader<T> implements SourceReader<T, KafkaSplit> {
     this.deserializer = source.options.deserializer;
     this.serde = this.deserializer === undefined ? resolveFormat(source.options.format) : undefined;
     this.maxBufferedBytes = source.options.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.router = new DeadLetterRouter({
+      source: 'kafka',
+      policy: source.options.onDeserializationFailure ?? 'fail',
+      counters: source.deadLetterCounters,
+    });
   }
 
   async start(): Promise<void> {
@@ -612,27 +680,30 @@ class KafkaSourceReader<T> implements SourceReader<T, KafkaSplit> {
   }
 
   private decode(ps: PartitionState<T>, m: KafkaMessage, offset: number): T | undefined {
-    try {
-      if (this.deserializer !== undefined) {
-        return this.deserializer({
-          topic: ps.topic,
-          partition: ps.partition,
-          offset,
-          timestamp: Number(m.timestamp),
-          key: m.key ?? null,
-          value: m.value ?? null,
-          headers: m.headers ?? {},
-        });
-      }
+    if (this.deserializer === undefined) {
       if (m.value === null || m.value === undefined) {
         this.tombstones++;
         return undefined;
       }
-      return (this.serde as Serde<T>).deserialize(m.value);
-    } catch (e) {
-      throw new Error(`KafkaSource: cannot decode the record at ${ps.topic}/${ps.partition}@${offset}: ${(e as Error).message}`, {
-        cause: e,
+      const position = { topic: ps.topic, partition: ps.partition, offset, key: m.key ?? null, recordTimestamp: Number(m.timestamp) };
+      const serde = this.serde as Serde<unknown>;
+      const r = this.source.emitsDecodeResults ? this.router.decodeResult(serde, m.value, position) : this.router.decode(serde, m.value, position);
+      return r === DeadLetterRouter.REJECTED ? undefined : (r as T);
+    }
+    try {
+      return this.deserializer({
+        topic: ps.topic,
+        partition: ps.partition,
+        offset,
+        timestamp: Number(m.timestamp),
+        key: m.key ?? null,
+        value: m.value ?? null,
+        headers: m.headers ?? {},
       });
+    } catch (e) {
+      const position = { topic: ps.topic, partition: ps.partition, offset, key: m.key ?? null, recordTimestamp: Number(m.timestamp) };
+      this.router.reject(m.value ?? new Uint8Array(0), e, position);
+      return undefined;
     }
   }
 
@@ -825,6 +896,18 @@ class KafkaSourceReader<T> implements SourceReader<T, KafkaSplit> {
     const lastOffset = Number(batch.lastOffset());
     let bytes = 0;
     for (const m of batch.messages) bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64;
+    const serde = this.serde;
+    if (isSchemaResolvingSerde(serde)) {
+      // Schemas the batch names are loaded before any of its records is decoded (registry
+      // unreachable: an infrastructure failure, the job fails and restarts).
+      try {
+        await serde.ensureSchemas(batch.messages.map((m) => m.value));
+      } catch (e) {
+        this.fail(e);
+        return;
+      }
+      if (gen !== this.gen || this.closed || ps.finished || this.parts.get(ps.id) !== ps) return;
+    }
     this.bytes += bytes;
     this.queue.push({ ps, gen, messages: batch.messages, i: 0, lastOffset, bytes });
     this.queuedBytes += bytes;

@@ -6,6 +6,7 @@ export type { KafkaConnectionOptions } from './client.js';
 export type { KafkaFormat, KafkaFormatLifecycle } from './format.js';
 export { fixKafkajsReadCommitted } from './kafkajs-fixes.js';
 export {
+  type KafkaDeadLetterSourceOptions,
   type KafkaEnumeratorState,
   type KafkaPartitionMetrics,
   KafkaSource,

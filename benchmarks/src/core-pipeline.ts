@@ -14,9 +14,12 @@
  * of the process, from `process.cpuUsage`, so GC and helper threads count).
  *
  * Usage:
- *   node dist/core-pipeline.js [--records 10000000] [--keys 100000] [--reps 5] [--quick]
- *                              [--case weir-keyed] [--in-process] [--json]
- * Environment: WEIR_BENCH_RECORDS, WEIR_BENCH_KEYS, WEIR_BENCH_REPS, WEIR_BENCH_QUICK=1.
+ *   node --expose-gc dist/core-pipeline.js [--records 10000000] [--keys 100000] [--reps 5]
+ *        [--key-order sequential|random] [--quick] [--case weir-keyed ...] [--in-process] [--json]
+ * `--quick` is 1,000,000 records and 3 repetitions. Environment: WEIR_BENCH_RECORDS,
+ * WEIR_BENCH_KEYS, WEIR_BENCH_KEY_ORDER, WEIR_BENCH_REPS, WEIR_BENCH_QUICK=1.
+ * The `load` column is the machine's 1-minute load average around the measured runs: figures
+ * taken while other processes ran are low (the keyed case is bound by memory latency).
  */
 import { fork } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -53,7 +56,8 @@ type KeyOrder = 'sequential' | 'random';
  * about equally often, in no order).
  */
 function makeToEvent(keys: number, order: KeyOrder): (n: number) => Event {
-  if (order === 'random') return (n: number): Event => ({ id: n, key: (Math.imul(n, 0x9e3779b1) >>> 0) % keys, amount: n % 1000 });
+  // `>>> 1` keeps the product a non-negative int32, so `%` stays an integer operation.
+  if (order === 'random') return (n: number): Event => ({ id: n, key: (Math.imul(n, 0x9e3779b1) >>> 1) % keys, amount: n % 1000 });
   return (n: number): Event => ({ id: n, key: n % keys, amount: n % 1000 });
 }
 

@@ -57,7 +57,7 @@ class StateTable {
   /** Non-void namespaces: key group → namespace → key → stored value. */
   private readonly nsGroups: Array<Map<Namespace, Map<KeyType, unknown>> | undefined>;
   /** {@link VOID_NAMESPACE}: key → stored value, for every owned key group. */
-  private readonly voidMap = new Map<KeyType, unknown>();
+  readonly voidMap = new Map<KeyType, unknown>();
   private readonly start: number;
   private readonly end: number;
 
@@ -173,16 +173,23 @@ abstract class HeapState {
     this.ns = namespace;
   }
 
+  // Plain keyed state needs the key group only to check that the key belongs here, which a
+  // subtask owning every key group can skip: then no hash is computed per record.
   protected raw(): unknown {
-    return this.table.get(this.backend.currentKeyGroup, this.ns, this.backend.currentKey);
+    const b = this.backend;
+    return this.ns === VOID_NAMESPACE ? this.table.voidMap.get(b.currentKey) : this.table.get(b.currentKeyGroup, this.ns, b.currentKey);
   }
 
   protected setRaw(v: unknown): void {
-    this.table.put(this.backend.currentKeyGroup, this.ns, this.backend.currentKey, v);
+    const b = this.backend;
+    if (this.ns === VOID_NAMESPACE && b.ownsAllKeyGroups) this.table.voidMap.set(b.currentKey, v);
+    else this.table.put(b.currentKeyGroup, this.ns, b.currentKey, v);
   }
 
   clear(): void {
-    this.table.remove(this.backend.currentKeyGroup, this.ns, this.backend.currentKey);
+    const b = this.backend;
+    if (this.ns === VOID_NAMESPACE) this.table.voidMap.delete(b.currentKey);
+    else this.table.remove(b.currentKeyGroup, this.ns, b.currentKey);
   }
 
   /** Unwraps a stored element honouring TTL; `undefined` when absent or expired. */
@@ -533,23 +540,47 @@ class HeapAggregatingState<TIn, TAcc, TOut>
  */
 export class HeapKeyedStateBackend implements KeyedStateBackend {
   currentKey: KeyType = '';
-  currentKeyGroup = 0;
+  private keyGroup = 0;
+  /** Whether `keyGroup` is the current key's; when false it is computed on first use. */
+  private keyGroupKnown = true;
+  /** Whether this instance owns every key group (parallelism 1): key groups are then lazy. */
+  readonly ownsAllKeyGroups: boolean;
   private readonly states = new Map<string, HeapState>();
 
   constructor(
     readonly keyGroupRange: KeyGroupRange,
     readonly maxParallelism: number,
     readonly clock: Clock,
-  ) {}
+  ) {
+    this.ownsAllKeyGroups = keyGroupRange.start === 0 && keyGroupRange.end === maxParallelism - 1;
+  }
+
+  /** The current key's key group. */
+  get currentKeyGroup(): number {
+    if (!this.keyGroupKnown) {
+      this.keyGroup = keyGroupFor(this.currentKey, this.maxParallelism);
+      this.keyGroupKnown = true;
+    }
+    return this.keyGroup;
+  }
 
   setCurrentKey(key: KeyType): void {
     this.currentKey = key;
-    this.currentKeyGroup = keyGroupFor(key, this.maxParallelism);
+    if (this.ownsAllKeyGroups) {
+      const t = typeof key;
+      // Reject what hashKey rejects, with its error, now rather than at first use.
+      if (t !== 'number' && t !== 'string' && t !== 'boolean' && t !== 'bigint') keyGroupFor(key, this.maxParallelism);
+      this.keyGroupKnown = false;
+    } else {
+      this.keyGroup = keyGroupFor(key, this.maxParallelism);
+      this.keyGroupKnown = true;
+    }
   }
 
   setCurrentKeyAndGroup(key: KeyType, keyGroup: number): void {
     this.currentKey = key;
-    this.currentKeyGroup = keyGroup;
+    this.keyGroup = keyGroup;
+    this.keyGroupKnown = true;
   }
 
   getCurrentKey(): KeyType {

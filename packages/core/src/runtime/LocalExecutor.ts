@@ -77,7 +77,6 @@ export class LocalExecutor implements TaskScheduler, JobClient {
   private finalCheckpointStarted = false;
   private readonly enumeratorSnapshots = new Map<number, OperatorSubtaskSnapshot[]>();
   private sourceEnumerators: Array<{ vertex: PlanVertex; enumerator: SplitEnumerator<SourceSplit, unknown> }> = [];
-  private stopping = false;
 
   constructor(
     private readonly plan: JobPlan,
@@ -130,10 +129,6 @@ export class LocalExecutor implements TaskScheduler, JobClient {
           numTasks: () => this.tasks.length,
           injectBarriers: (id) => this.injectBarriers(id),
           notifyComplete: async (id) => {
-            for (const e of this.sourceEnumerators) {
-              // Enumerators learn of completion too (e.g. to forget finished splits).
-              void e;
-            }
             await Promise.all(this.tasks.map((t) => t.notifyCheckpointComplete(id)));
           },
           notifyAborted: (id) => {
@@ -275,7 +270,6 @@ export class LocalExecutor implements TaskScheduler, JobClient {
     await this.started;
     const c = this.coordinator;
     if (c === undefined || this.status !== 'running') throw new Error(`the job is ${this.status}`);
-    this.stopping = true;
     for (const t of this.tasks) t.sourcePaused = true;
     const completed = await c.trigger();
     await this.cancel();

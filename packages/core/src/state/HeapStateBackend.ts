@@ -612,42 +612,36 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return state;
   }
 
-  private pendingTables = new Map<string, StateTable>();
 
-  private tableFor(name: string): StateTable {
-    const restored = this.pendingTables.get(name);
-    if (restored !== undefined) {
-      this.pendingTables.delete(name);
-      return restored;
-    }
+  private newTable(): StateTable {
     return new StateTable(this.keyGroupRange, this.maxParallelism);
   }
 
   getValueState<T>(descriptor: ValueStateDescriptor<T>): InternalValueState<T> {
     return this.getOrCreate(
       descriptor as StateDescriptor<unknown>,
-      () => new HeapValueState<T>(this, this.tableFor(descriptor.name), descriptor as StateDescriptor<unknown>),
+      () => new HeapValueState<T>(this, this.newTable(), descriptor as StateDescriptor<unknown>),
     );
   }
 
   getListState<T>(descriptor: ListStateDescriptor<T>): InternalListState<T> {
     return this.getOrCreate(
       descriptor as StateDescriptor<unknown>,
-      () => new HeapListState<T>(this, this.tableFor(descriptor.name), descriptor as StateDescriptor<unknown>),
+      () => new HeapListState<T>(this, this.newTable(), descriptor as StateDescriptor<unknown>),
     );
   }
 
   getMapState<UK extends KeyType, UV>(descriptor: MapStateDescriptor<UK, UV>): InternalMapState<UK, UV> {
     return this.getOrCreate(
       descriptor as StateDescriptor<unknown>,
-      () => new HeapMapState<UK, UV>(this, this.tableFor(descriptor.name), descriptor as StateDescriptor<unknown>),
+      () => new HeapMapState<UK, UV>(this, this.newTable(), descriptor as StateDescriptor<unknown>),
     );
   }
 
   getReducingState<T>(descriptor: ReducingStateDescriptor<T>): InternalReducingState<T> {
     return this.getOrCreate(
       descriptor as StateDescriptor<unknown>,
-      () => new HeapReducingState<T>(this, this.tableFor(descriptor.name), descriptor as StateDescriptor<unknown>),
+      () => new HeapReducingState<T>(this, this.newTable(), descriptor as StateDescriptor<unknown>),
     );
   }
 
@@ -659,7 +653,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       () =>
         new HeapAggregatingState<TIn, TAcc, TOut>(
           this,
-          this.tableFor(descriptor.name),
+          this.newTable(),
           descriptor as StateDescriptor<unknown>,
         ),
     );
@@ -668,7 +662,6 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   numEntries(namespace?: Namespace): number {
     let n = 0;
     for (const s of this.states.values()) n += s.table.count(namespace);
-    for (const t of this.pendingTables.values()) n += t.count(namespace);
     return n;
   }
 

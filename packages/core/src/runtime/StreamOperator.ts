@@ -122,8 +122,11 @@ export abstract class StreamOperator<TOut> {
     return t;
   }
 
-  /** Turns a user function's exception into a job failure naming operator, subtask and key. */
-  protected userError(cause: unknown, hasKey: boolean): Error {
+  /**
+   * Turns a user function's exception into a job failure naming operator, subtask and key.
+   * Public for the helpers operators share (`operators/processFunctionSupport.ts`).
+   */
+  userError(cause: unknown, hasKey: boolean): Error {
     if (cause instanceof UserFunctionError || cause instanceof InvalidPipelineError) return cause;
     const info = this.setupInfo.taskInfo;
     const key = hasKey ? this.setupInfo.keyedBackend?.getCurrentKey() : undefined;

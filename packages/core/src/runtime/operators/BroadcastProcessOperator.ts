@@ -6,10 +6,8 @@ import type {
   KeyedBroadcastOnTimerContext,
   KeyedBroadcastProcessFunction,
 } from '../../api/BroadcastProcessFunction.js';
-import type { Collector, TimeDomain, TimerService } from '../../api/functions.js';
-import type { OutputTag } from '../../api/OutputTag.js';
+import type { TimeDomain, TimerService } from '../../api/functions.js';
 import type { KeySelector, KeyType } from '../../api/types.js';
-import { NO_TIMESTAMP } from '../../api/types.js';
 import { type AnyMapStateDescriptor, type BroadcastState, BroadcastStateStore } from '../../state/BroadcastState.js';
 import type {
   AggregatingStateDescriptor,
@@ -20,15 +18,15 @@ import type {
   ValueStateDescriptor,
 } from '../../state/descriptors.js';
 import { type KeyedStateBackend, VOID_NAMESPACE } from '../../state/StateBackend.js';
-import type { TimerTarget } from '../InternalTimerService.js';
-import {
-  type InternalTimer,
-  instanceOf,
-  StreamingRuntimeContext,
-  TimestampedCollector,
-  UserTimerService,
-} from '../StreamOperator.js';
+import { instanceOf, TimestampedCollector, UserTimerService } from '../StreamOperator.js';
 import { TwoInputStreamOperator } from './CoProcessOperator.js';
+import {
+  ElementContext,
+  finishUserFunction,
+  OnTimerDispatcher,
+  openUserFunction,
+  setCurrentKeyOf,
+} from './processFunctionSupport.js';
 
 /** Name of the operator-state blob holding the broadcast state. */
 const BROADCAST_STATE = 'broadcast-state';
@@ -81,17 +79,13 @@ export abstract class BroadcastOperatorBase<TIn, TBroadcast, TOut> extends TwoIn
  * The contexts of broadcast functions; one of each per operator, reused for every element.
  * @internal
  */
-class BroadcastCtx implements BroadcastReadOnlyContext, BroadcastContext {
-  ts = NO_TIMESTAMP;
-
+class BroadcastCtx extends ElementContext implements BroadcastReadOnlyContext, BroadcastContext {
   constructor(
-    protected readonly op: BroadcastOperatorBase<unknown, unknown, unknown>,
+    op: BroadcastOperatorBase<unknown, unknown, unknown>,
     protected readonly store: BroadcastStateStore,
     private readonly writable: boolean,
-  ) {}
-
-  timestamp(): number | null {
-    return this.ts === NO_TIMESTAMP ? null : this.ts;
+  ) {
+    super(op);
   }
 
   currentProcessingTime(): number {
@@ -100,10 +94,6 @@ class BroadcastCtx implements BroadcastReadOnlyContext, BroadcastContext {
 
   currentWatermark(): number {
     return this.op.currentWatermark;
-  }
-
-  output<X>(tag: OutputTag<X>, value: X): void {
-    this.op.output.collectSide(tag as OutputTag<unknown>, value, this.ts);
   }
 
   getBroadcastState<K extends KeyType, V>(descriptor: MapStateDescriptor<K, V>): BroadcastState<K, V> {
@@ -130,11 +120,7 @@ export class CoBroadcastWithNonKeyedOperator<TIn, TBroadcast, TOut> extends Broa
     const self = this as unknown as BroadcastOperatorBase<unknown, unknown, unknown>;
     this.readCtx = new BroadcastCtx(self, this.store, false);
     this.writeCtx = new BroadcastCtx(self, this.store, true);
-    try {
-      await this.fn.open?.(new StreamingRuntimeContext(this.setupInfo));
-    } catch (e) {
-      throw this.userError(e, false);
-    }
+    await openUserFunction(this, this.fn, false);
   }
 
   processElement1(value: TIn, timestamp: number): void {
@@ -158,13 +144,7 @@ export class CoBroadcastWithNonKeyedOperator<TIn, TBroadcast, TOut> extends Broa
   }
 
   override finish(): void {
-    if (this.fn.finish === undefined) return;
-    this.collector.timestamp = NO_TIMESTAMP;
-    try {
-      this.fn.finish(this.collector as Collector<TOut>);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
+    finishUserFunction(this, this.fn, this.collector);
   }
 
   override async close(): Promise<void> {
@@ -240,7 +220,6 @@ class KeyedBroadcastWriteCtx<K> extends BroadcastCtx implements KeyedBroadcastCo
 /** Runs a {@link KeyedBroadcastProcessFunction}. @internal */
 export class CoBroadcastWithKeyedOperator<K extends KeyType, TIn, TBroadcast, TOut>
   extends BroadcastOperatorBase<TIn, TBroadcast, TOut>
-  implements TimerTarget
 {
   private readonly fn: KeyedBroadcastProcessFunction<K, TIn, TBroadcast, TOut>;
   private backend!: KeyedStateBackend;
@@ -268,28 +247,17 @@ export class CoBroadcastWithKeyedOperator<K extends KeyType, TIn, TBroadcast, TO
     this.loadRestoredBroadcastState();
     this.backend = this.keyedBackend('KeyedBroadcastProcessFunction');
     this.collector = new TimestampedCollector(this.output);
-    const timers = this.createTimerService(this);
+    const onTimer = new OnTimerDispatcher<KeyedBroadcastReadCtx<K>, TOut>(this, this.fn, this.collector);
+    const timers = this.createTimerService(onTimer);
     const userTimers = new UserTimerService(timers, { ...this.setupInfo, hasTimestamps: this.elementsHaveTimestamps });
     const self = this as unknown as BroadcastOperatorBase<unknown, unknown, unknown>;
-    this.readCtx = new KeyedBroadcastReadCtx<K>(self, this.store, this.backend, userTimers);
+    this.readCtx = onTimer.ctx = new KeyedBroadcastReadCtx<K>(self, this.store, this.backend, userTimers);
     this.writeCtx = new KeyedBroadcastWriteCtx<K>(self, this.store, this.backend);
-    const rc = new StreamingRuntimeContext(this.setupInfo);
-    try {
-      await this.fn.open?.(rc);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
-    rc.afterOpen();
+    await openUserFunction(this, this.fn, true);
   }
 
   processElement1(value: TIn, timestamp: number): void {
-    let key: K;
-    try {
-      key = this.keySelector(value);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
-    this.backend.setCurrentKey(key);
+    setCurrentKeyOf(this, this.backend, this.keySelector, value);
     this.collector.timestamp = timestamp;
     this.readCtx.ts = timestamp;
     try {
@@ -309,35 +277,8 @@ export class CoBroadcastWithKeyedOperator<K extends KeyType, TIn, TBroadcast, TO
     }
   }
 
-  onEventTime(timer: InternalTimer): void {
-    this.fire(timer, 'event-time', timer.timestamp);
-  }
-
-  onProcessingTime(timer: InternalTimer): void {
-    this.fire(timer, 'processing-time', NO_TIMESTAMP);
-  }
-
-  private fire(timer: InternalTimer, domain: TimeDomain, outTs: number): void {
-    const onTimer = this.fn.onTimer;
-    if (onTimer === undefined) return;
-    this.collector.timestamp = outTs;
-    this.readCtx.ts = outTs;
-    this.readCtx.domain = domain;
-    try {
-      onTimer.call(this.fn, timer.timestamp, this.readCtx, this.collector);
-    } catch (e) {
-      throw this.userError(e, true);
-    }
-  }
-
   override finish(): void {
-    if (this.fn.finish === undefined) return;
-    this.collector.timestamp = NO_TIMESTAMP;
-    try {
-      this.fn.finish(this.collector as Collector<TOut>);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
+    finishUserFunction(this, this.fn, this.collector);
   }
 
   override async close(): Promise<void> {

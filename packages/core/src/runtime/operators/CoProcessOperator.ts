@@ -1,12 +1,8 @@
-import type { Collector, CoProcessFunction, KeyedCoProcessFunction, TimeDomain } from '../../api/functions.js';
+import type { CoProcessFunction, KeyedCoProcessFunction } from '../../api/functions.js';
 import type { KeySelector, KeyType } from '../../api/types.js';
-import { NO_TIMESTAMP } from '../../api/types.js';
 import type { KeyedStateBackend } from '../../state/StateBackend.js';
-import type { TimerTarget } from '../InternalTimerService.js';
 import {
-  type InternalTimer,
   instanceOf,
-  StreamingRuntimeContext,
   StreamOperator,
   TimestampedCollector,
   type TwoInputOperator,
@@ -15,6 +11,7 @@ import {
 import { WatermarkValve } from '../WatermarkValve.js';
 import { KeyedContext } from './KeyedProcessOperator.js';
 import { NonKeyedContext } from './ProcessOperator.js';
+import { finishUserFunction, OnTimerDispatcher, openUserFunction, setCurrentKeyOf } from './processFunctionSupport.js';
 
 /**
  * Combines the two inputs' watermarks (minimum over active inputs) before the operator sees it.
@@ -75,11 +72,7 @@ export class CoProcessOperator<TIn1, TIn2, TOut> extends TwoInputStreamOperator<
   override async open(): Promise<void> {
     this.collector = new TimestampedCollector(this.output);
     this.ctx = new NonKeyedContext(this);
-    try {
-      await this.fn.open?.(new StreamingRuntimeContext(this.setupInfo));
-    } catch (e) {
-      throw this.userError(e, false);
-    }
+    await openUserFunction(this, this.fn, false);
   }
 
   processElement1(value: TIn1, timestamp: number): void {
@@ -103,13 +96,7 @@ export class CoProcessOperator<TIn1, TIn2, TOut> extends TwoInputStreamOperator<
   }
 
   override finish(): void {
-    if (this.fn.finish === undefined) return;
-    this.collector.timestamp = NO_TIMESTAMP;
-    try {
-      this.fn.finish(this.collector as Collector<TOut>);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
+    finishUserFunction(this, this.fn, this.collector);
   }
 
   override async close(): Promise<void> {
@@ -121,7 +108,6 @@ export class CoProcessOperator<TIn1, TIn2, TOut> extends TwoInputStreamOperator<
 /** Runs a {@link KeyedCoProcessFunction}: both inputs share keyed state and timers. @internal */
 export class KeyedCoProcessOperator<K extends KeyType, TIn1, TIn2, TOut>
   extends TwoInputStreamOperator<TIn1, TIn2, TOut>
-  implements TimerTarget
 {
   private collector!: TimestampedCollector<TOut>;
   private ctx!: KeyedContext<K>;
@@ -141,25 +127,14 @@ export class KeyedCoProcessOperator<K extends KeyType, TIn1, TIn2, TOut>
   override async open(): Promise<void> {
     this.backend = this.keyedBackend('KeyedCoProcessFunction');
     this.collector = new TimestampedCollector(this.output);
-    const timers = this.createTimerService(this);
-    this.ctx = new KeyedContext<K>(this, this.backend, new UserTimerService(timers, this.setupInfo));
-    const rc = new StreamingRuntimeContext(this.setupInfo);
-    try {
-      await this.fn.open?.(rc);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
-    rc.afterOpen();
+    const onTimer = new OnTimerDispatcher<KeyedContext<K>, TOut>(this, this.fn, this.collector);
+    const timers = new UserTimerService(this.createTimerService(onTimer), this.setupInfo);
+    this.ctx = onTimer.ctx = new KeyedContext<K>(this, this.backend, timers);
+    await openUserFunction(this, this.fn, true);
   }
 
   processElement1(value: TIn1, timestamp: number): void {
-    let key: K;
-    try {
-      key = this.keySelector1(value);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
-    this.backend.setCurrentKey(key);
+    setCurrentKeyOf(this, this.backend, this.keySelector1, value);
     this.collector.timestamp = timestamp;
     this.ctx.ts = timestamp;
     try {
@@ -170,13 +145,7 @@ export class KeyedCoProcessOperator<K extends KeyType, TIn1, TIn2, TOut>
   }
 
   processElement2(value: TIn2, timestamp: number): void {
-    let key: K;
-    try {
-      key = this.keySelector2(value);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
-    this.backend.setCurrentKey(key);
+    setCurrentKeyOf(this, this.backend, this.keySelector2, value);
     this.collector.timestamp = timestamp;
     this.ctx.ts = timestamp;
     try {
@@ -186,35 +155,8 @@ export class KeyedCoProcessOperator<K extends KeyType, TIn1, TIn2, TOut>
     }
   }
 
-  onEventTime(timer: InternalTimer): void {
-    this.fire(timer, 'event-time', timer.timestamp);
-  }
-
-  onProcessingTime(timer: InternalTimer): void {
-    this.fire(timer, 'processing-time', NO_TIMESTAMP);
-  }
-
-  private fire(timer: InternalTimer, domain: TimeDomain, outTs: number): void {
-    const onTimer = this.fn.onTimer;
-    if (onTimer === undefined) return;
-    this.collector.timestamp = outTs;
-    this.ctx.ts = outTs;
-    this.ctx.domain = domain;
-    try {
-      onTimer.call(this.fn, timer.timestamp, this.ctx, this.collector);
-    } catch (e) {
-      throw this.userError(e, true);
-    }
-  }
-
   override finish(): void {
-    if (this.fn.finish === undefined) return;
-    this.collector.timestamp = NO_TIMESTAMP;
-    try {
-      this.fn.finish(this.collector as Collector<TOut>);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
+    finishUserFunction(this, this.fn, this.collector);
   }
 
   override async close(): Promise<void> {

@@ -1,14 +1,12 @@
-import type { Collector, ProcessContext, ProcessFunction, TimerService } from '../../api/functions.js';
-import type { OutputTag } from '../../api/OutputTag.js';
-import { NO_TIMESTAMP } from '../../api/types.js';
+import type { ProcessContext, ProcessFunction, TimerService } from '../../api/functions.js';
 import {
   instanceOf,
   NON_KEYED_TIMER_SERVICE,
   type OneInputOperator,
-  StreamingRuntimeContext,
   StreamOperator,
   TimestampedCollector,
 } from '../StreamOperator.js';
+import { ElementContext, finishUserFunction, openUserFunction } from './processFunctionSupport.js';
 
 /** Runs a {@link ProcessFunction} on a non-keyed stream. @internal */
 export class ProcessOperator<TIn, TOut> extends StreamOperator<TOut> implements OneInputOperator<TIn> {
@@ -25,12 +23,7 @@ export class ProcessOperator<TIn, TOut> extends StreamOperator<TOut> implements 
   override async open(): Promise<void> {
     this.collector = new TimestampedCollector(this.output);
     this.ctx = new NonKeyedContext(this);
-    const rc = new StreamingRuntimeContext(this.setupInfo);
-    try {
-      await this.fn.open?.(rc);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
+    await openUserFunction(this, this.fn, false);
   }
 
   processElement(value: TIn, timestamp: number): void {
@@ -44,13 +37,7 @@ export class ProcessOperator<TIn, TOut> extends StreamOperator<TOut> implements 
   }
 
   override finish(): void {
-    if (this.fn.finish === undefined) return;
-    this.collector.timestamp = NO_TIMESTAMP;
-    try {
-      this.fn.finish(this.collector as Collector<TOut>);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
+    finishUserFunction(this, this.fn, this.collector);
   }
 
   override async close(): Promise<void> {
@@ -60,23 +47,15 @@ export class ProcessOperator<TIn, TOut> extends StreamOperator<TOut> implements 
 }
 
 /** @internal */
-export class NonKeyedContext implements ProcessContext {
-  ts = NO_TIMESTAMP;
+export class NonKeyedContext extends ElementContext implements ProcessContext {
   private readonly timers: TimerService;
 
-  constructor(private readonly op: StreamOperator<unknown>) {
+  constructor(op: StreamOperator<unknown>) {
+    super(op);
     this.timers = NON_KEYED_TIMER_SERVICE(op);
-  }
-
-  timestamp(): number | null {
-    return this.ts === NO_TIMESTAMP ? null : this.ts;
   }
 
   timerService(): TimerService {
     return this.timers;
-  }
-
-  output<X>(tag: OutputTag<X>, value: X): void {
-    this.op.output.collectSide(tag as OutputTag<unknown>, value, this.ts);
   }
 }

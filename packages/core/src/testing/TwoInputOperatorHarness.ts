@@ -1,15 +1,9 @@
-import { ManualClock } from '../api/Clock.js';
 import type { CoProcessFunction, KeyedCoProcessFunction } from '../api/functions.js';
-import type { OutputTag } from '../api/OutputTag.js';
-import { type Cancellable, type KeySelector, type KeyType, MAX_WATERMARK, NO_TIMESTAMP } from '../api/types.js';
-import { DEFAULT_MAX_PARALLELISM, keyGroupRangeFor } from '../runtime/keygroups.js';
-import type { ProcessingTimeService } from '../runtime/InternalTimerService.js';
+import { type KeySelector, type KeyType, MAX_WATERMARK, NO_TIMESTAMP } from '../api/types.js';
 import { CoProcessOperator, KeyedCoProcessOperator } from '../runtime/operators/CoProcessOperator.js';
-import { CollectingOutput } from '../runtime/Output.js';
 import type { StreamOperator, TwoInputOperator } from '../runtime/StreamOperator.js';
-import { HeapKeyedStateBackend, HeapStateBackend } from '../state/HeapStateBackend.js';
-import type { KeyedStateBackend, Namespace } from '../state/StateBackend.js';
-import type { HarnessOptions, HarnessRecord } from './index.js';
+import type { HarnessOptions } from './index.js';
+import { OperatorHarnessBase } from './OperatorHarnessBase.js';
 
 /**
  * Drives one two-input operator by hand (Flink's `TwoInputStreamOperatorTestHarness`): push
@@ -30,24 +24,21 @@ import type { HarnessOptions, HarnessRecord } from './index.js';
  * ```
  * @public
  */
-export class TwoInputOperatorHarness<TIn1, TIn2, TOut> {
-  /** The manual clock driving processing time. */
-  readonly clock: ManualClock;
-  private readonly collected = new CollectingOutput<TOut>();
-  private backend: KeyedStateBackend | undefined;
-  private opened = false;
-
+export class TwoInputOperatorHarness<TIn1, TIn2, TOut> extends OperatorHarnessBase<
+  TOut,
+  StreamOperator<TOut> & TwoInputOperator<TIn1, TIn2>
+> {
   /**
    * @param operator - a runtime two-input operator
    * @param keyed - whether the operator is keyed
    * @param options - harness options
    */
   constructor(
-    private readonly operator: StreamOperator<TOut> & TwoInputOperator<TIn1, TIn2>,
-    private readonly keyed: boolean,
-    private readonly options: HarnessOptions = {},
+    operator: StreamOperator<TOut> & TwoInputOperator<TIn1, TIn2>,
+    keyed: boolean,
+    options: HarnessOptions = {},
   ) {
-    this.clock = options.clock ?? new ManualClock(0);
+    super(operator, keyed, options);
   }
 
   /** A harness for a {@link CoProcessFunction} over two connected, non-keyed streams. */
@@ -74,45 +65,8 @@ export class TwoInputOperatorHarness<TIn1, TIn2, TOut> {
 
   /** Sets the operator up and opens it. */
   async open(): Promise<void> {
-    const o = this.options;
-    const maxParallelism = o.maxParallelism ?? DEFAULT_MAX_PARALLELISM;
-    const parallelism = o.parallelism ?? 1;
-    const subtaskIndex = o.subtaskIndex ?? 0;
-    const name = o.name ?? 'operator-under-test';
-    if (this.keyed) {
-      this.backend = await (o.stateBackend ?? new HeapStateBackend()).createKeyedStateBackend({
-        operatorUid: name,
-        subtaskIndex,
-        keyGroupRange: keyGroupRangeFor(subtaskIndex, parallelism, maxParallelism),
-        maxParallelism,
-        clock: this.clock,
-      });
-    }
-    const clock = this.clock;
-    const pts: ProcessingTimeService = {
-      now: () => clock.now(),
-      registerTimer: (time: number, callback: (t: number) => void): Cancellable =>
-        clock.schedule(time, () => callback(clock.now())),
-    };
-    this.operator.setup(
-      {
-        taskInfo: { operatorName: name, operatorUid: name, subtaskIndex, parallelism, maxParallelism },
-        clock,
-        processingTimeService: pts,
-        // The harness is the task: mails (asynchronous completions) run at once.
-        mailbox: { execute: (action: () => void): void => action() },
-        keyedBackend: this.backend,
-        hasTimestamps: o.hasTimestamps ?? true,
-      },
-      this.collected,
-    );
-    await this.operator.open();
-    if (this.backend instanceof HeapKeyedStateBackend) this.backend.materializeRestored();
-    this.opened = true;
-  }
-
-  private check(): void {
-    if (!this.opened) throw new Error('call open() first');
+    // The harness is the task: mails (asynchronous completions) run at once.
+    await this.setUpAndOpen({ execute: (action: () => void): void => action() }, []);
   }
 
   /** Pushes a record into the first input; `timestamp` omitted means none. */
@@ -147,81 +101,14 @@ export class TwoInputOperatorHarness<TIn1, TIn2, TOut> {
     this.processWatermark2(watermark);
   }
 
-  /** Sets processing time (fires due processing-time timers). */
-  setProcessingTime(time: number): void {
-    this.check();
-    this.clock.setTime(time);
-  }
-
   /** Ends both inputs: the final watermark on each, then `finish`. */
   async endInput(): Promise<void> {
     this.processBothWatermarks(MAX_WATERMARK);
     await this.operator.finish();
   }
 
-  /** Closes the operator. */
-  async close(): Promise<void> {
-    await this.operator.close();
-  }
-
   /** The operator's current (combined) watermark. */
   currentWatermark(): number {
     return this.operator.currentWatermark;
-  }
-
-  /** Output records with timestamps, in emission order. */
-  output(): Array<HarnessRecord<TOut>> {
-    return this.collected.records.map((r) => ({
-      value: r.value,
-      timestamp: r.timestamp === NO_TIMESTAMP ? null : r.timestamp,
-    }));
-  }
-
-  /** Output values, in emission order. */
-  outputValues(): TOut[] {
-    return this.collected.records.map((r) => r.value);
-  }
-
-  /** Values written to the side output `tag`. */
-  sideOutput<X>(tag: OutputTag<X>): X[] {
-    return (this.collected.sideRecords.get(tag.id) ?? []).map((r) => r.value as X);
-  }
-
-  /** Watermarks the operator emitted. */
-  watermarks(): number[] {
-    return [...this.collected.watermarks];
-  }
-
-  /** Forgets collected outputs. */
-  clearOutput(): void {
-    this.collected.records.length = 0;
-    this.collected.sideRecords.clear();
-    this.collected.watermarks.length = 0;
-  }
-
-  /** Number of keyed state entries (0 once all state was cleared). */
-  numKeyedStateEntries(): number {
-    return this.backend?.numEntries() ?? 0;
-  }
-
-  /** The keyed state backend (keyed operators only), e.g. to read state in assertions. */
-  keyedStateBackend(): KeyedStateBackend {
-    if (this.backend === undefined) throw new Error('the operator under test is not keyed');
-    return this.backend;
-  }
-
-  /** Number of pending event-time timers. */
-  numEventTimeTimers(): number {
-    return this.operator.timers?.eventTimers.size ?? 0;
-  }
-
-  /** Number of pending processing-time timers. */
-  numProcessingTimeTimers(): number {
-    return this.operator.timers?.processingTimers.size ?? 0;
-  }
-
-  /** Pending timers in timestamp order. */
-  pendingTimers(): Array<{ domain: 'event-time' | 'processing-time'; timestamp: number; key: KeyType; namespace: Namespace }> {
-    return this.operator.timers?.pending() ?? [];
   }
 }

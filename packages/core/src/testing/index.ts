@@ -14,20 +14,16 @@
  * ```
  * @packageDocumentation
  */
-import { ManualClock } from '../api/Clock.js';
+import type { ManualClock } from '../api/Clock.js';
 import type { KeyedProcessFunction, ProcessFunction } from '../api/functions.js';
-import type { OutputTag } from '../api/OutputTag.js';
-import { MAX_WATERMARK, NO_TIMESTAMP, type Cancellable, type KeySelector, type KeyType } from '../api/types.js';
-import type { StateDescriptor } from '../state/descriptors.js';
-import { HeapKeyedStateBackend, HeapStateBackend } from '../state/HeapStateBackend.js';
-import type { KeyedStateBackend, KeyedStateSnapshot, Namespace, StateBackend } from '../state/StateBackend.js';
-import { VOID_NAMESPACE } from '../state/StateBackend.js';
-import { DEFAULT_MAX_PARALLELISM, keyGroupRangeFor } from '../runtime/keygroups.js';
+import { type KeySelector, type KeyType, MAX_WATERMARK, NO_TIMESTAMP } from '../api/types.js';
 import { KeyedProcessOperator } from '../runtime/operators/KeyedProcessOperator.js';
 import { ProcessOperator } from '../runtime/operators/ProcessOperator.js';
-import { CollectingOutput } from '../runtime/Output.js';
-import type { ProcessingTimeService } from '../runtime/InternalTimerService.js';
 import type { OneInputOperator, StreamOperator } from '../runtime/StreamOperator.js';
+import type { StateDescriptor } from '../state/descriptors.js';
+import type { KeyedStateSnapshot, Namespace, StateBackend } from '../state/StateBackend.js';
+import { VOID_NAMESPACE } from '../state/StateBackend.js';
+import { OperatorHarnessBase } from './OperatorHarnessBase.js';
 
 /**
  * Options of an {@link OperatorHarness}.
@@ -62,12 +58,7 @@ export interface HarnessRecord<T> {
  * Drives one single-input operator by hand.
  * @public
  */
-export class OperatorHarness<TIn, TOut> {
-  /** The manual clock driving processing time. */
-  readonly clock: ManualClock;
-  private readonly collected = new CollectingOutput<TOut>();
-  private backend: KeyedStateBackend | undefined;
-  private opened = false;
+export class OperatorHarness<TIn, TOut> extends OperatorHarnessBase<TOut, StreamOperator<TOut> & OneInputOperator<TIn>> {
   private restored: KeyedStateSnapshot[] = [];
   private mailFailed = false;
   private mailFailure: unknown = undefined;
@@ -77,12 +68,8 @@ export class OperatorHarness<TIn, TOut> {
    *   operator package's internals)
    * @param keyed - whether the operator is keyed
    */
-  constructor(
-    private readonly operator: StreamOperator<TOut> & OneInputOperator<TIn>,
-    private readonly keyed: boolean,
-    private readonly options: HarnessOptions = {},
-  ) {
-    this.clock = options.clock ?? new ManualClock(0);
+  constructor(operator: StreamOperator<TOut> & OneInputOperator<TIn>, keyed: boolean, options: HarnessOptions = {}) {
+    super(operator, keyed, options);
   }
 
   /** A harness for a {@link ProcessFunction} on a non-keyed stream. */
@@ -108,56 +95,23 @@ export class OperatorHarness<TIn, TOut> {
 
   /** Sets the operator up and opens it. */
   async open(): Promise<void> {
-    const o = this.options;
-    const maxParallelism = o.maxParallelism ?? DEFAULT_MAX_PARALLELISM;
-    const parallelism = o.parallelism ?? 1;
-    const subtaskIndex = o.subtaskIndex ?? 0;
-    const name = o.name ?? 'operator-under-test';
-    if (this.keyed) {
-      this.backend = await (o.stateBackend ?? new HeapStateBackend()).createKeyedStateBackend({
-        operatorUid: name,
-        subtaskIndex,
-        keyGroupRange: keyGroupRangeFor(subtaskIndex, parallelism, maxParallelism),
-        maxParallelism,
-        clock: this.clock,
-      });
-      if (this.restored.length > 0) this.backend.restore(this.restored);
-    }
-    const clock = this.clock;
-    const pts: ProcessingTimeService = {
-      now: () => clock.now(),
-      registerTimer: (time: number, callback: (t: number) => void): Cancellable =>
-        clock.schedule(time, () => callback(clock.now())),
-    };
-    this.operator.setup(
-      {
-        taskInfo: { operatorName: name, operatorUid: name, subtaskIndex, parallelism, maxParallelism },
-        clock,
-        processingTimeService: pts,
-        // The harness is the task: mails (async completions) run at once, outside any record.
-        mailbox: {
-          execute: (action: () => void): void => {
-            if (this.mailFailed) return;
-            try {
-              action();
-            } catch (e) {
-              this.mailFailed = true;
-              this.mailFailure = e;
-            }
-          },
-        },
-        keyedBackend: this.backend,
-        hasTimestamps: o.hasTimestamps ?? true,
+    // The harness is the task: mails (async completions) run at once, outside any record.
+    const mailbox = {
+      execute: (action: () => void): void => {
+        if (this.mailFailed) return;
+        try {
+          action();
+        } catch (e) {
+          this.mailFailed = true;
+          this.mailFailure = e;
+        }
       },
-      this.collected,
-    );
-    await this.operator.open();
-    if (this.backend instanceof HeapKeyedStateBackend) this.backend.materializeRestored();
-    this.opened = true;
+    };
+    await this.setUpAndOpen(mailbox, this.restored);
   }
 
-  private check(): void {
-    if (!this.opened) throw new Error('call open() first');
+  protected override check(): void {
+    super.check();
     if (this.mailFailed) throw this.mailFailure;
   }
 
@@ -182,72 +136,11 @@ export class OperatorHarness<TIn, TOut> {
     this.operator.processWatermark(watermark);
   }
 
-  /** Sets processing time (fires due processing-time timers). */
-  setProcessingTime(time: number): void {
-    this.check();
-    this.clock.setTime(time);
-  }
-
   /** Ends the input: the final watermark, then `finish`. */
   async endInput(): Promise<void> {
     this.check();
     this.operator.processWatermark(MAX_WATERMARK);
     await this.operator.finish();
-  }
-
-  /** Closes the operator. */
-  async close(): Promise<void> {
-    await this.operator.close();
-  }
-
-  /** Output records with timestamps, in emission order. */
-  output(): Array<HarnessRecord<TOut>> {
-    return this.collected.records.map((r) => ({
-      value: r.value,
-      timestamp: r.timestamp === NO_TIMESTAMP ? null : r.timestamp,
-    }));
-  }
-
-  /** Output values, in emission order. */
-  outputValues(): TOut[] {
-    return this.collected.records.map((r) => r.value);
-  }
-
-  /** Values written to the side output `tag`. */
-  sideOutput<X>(tag: OutputTag<X>): X[] {
-    return (this.collected.sideRecords.get(tag.id) ?? []).map((r) => r.value as X);
-  }
-
-  /** Watermarks the operator emitted. */
-  watermarks(): number[] {
-    return [...this.collected.watermarks];
-  }
-
-  /** Forgets collected outputs. */
-  clearOutput(): void {
-    this.collected.records.length = 0;
-    this.collected.sideRecords.clear();
-    this.collected.watermarks.length = 0;
-  }
-
-  /** Number of keyed state entries (0 once all state was cleared). */
-  numKeyedStateEntries(): number {
-    return this.backend?.numEntries() ?? 0;
-  }
-
-  /** Number of pending event-time timers. */
-  numEventTimeTimers(): number {
-    return this.operator.timers?.eventTimers.size ?? 0;
-  }
-
-  /** Number of pending processing-time timers. */
-  numProcessingTimeTimers(): number {
-    return this.operator.timers?.processingTimers.size ?? 0;
-  }
-
-  /** Pending timers in timestamp order. */
-  pendingTimers(): Array<{ domain: 'event-time' | 'processing-time'; timestamp: number; key: KeyType; namespace: Namespace }> {
-    return this.operator.timers?.pending() ?? [];
   }
 
   /** Reads a value-state entry of `key` (for assertions). */
@@ -263,19 +156,9 @@ export class OperatorHarness<TIn, TOut> {
     return v;
   }
 
-  /** The keyed state backend (keyed operators only). */
-  keyedStateBackend(): KeyedStateBackend {
-    return this.requireBackend();
-  }
-
   /** Snapshot of the keyed state. */
   snapshot(): KeyedStateSnapshot {
     return this.requireBackend().snapshot();
-  }
-
-  private requireBackend(): KeyedStateBackend {
-    if (this.backend === undefined) throw new Error('the operator under test is not keyed');
-    return this.backend;
   }
 }
 

@@ -1,9 +1,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ManualClock, StreamEnvironment, type SinkWriterContext, WatermarkStrategy } from '@weir/core';
+import { GatedSequenceSource } from '@weir/core/testing';
 import { FileSink } from '@weir/connectors';
 import { describe, expect, it } from 'vitest';
-import { GatedSequenceSource, GatedSink, listDir, range, readVisible, sorted, tempDir, until } from './helpers.js';
+import { GatedSink, listDir, range, readVisible, sorted, tempDir, until } from './helpers.js';
 
 type Fmt = 'jsonl' | 'avro' | 'arrow';
 

@@ -162,6 +162,8 @@ export class OperatorHarness<TIn, TOut> extends OperatorHarnessBase<TOut, Stream
   }
 }
 
+export { type GatedSequenceSplit, GatedSequenceSource } from './GatedSequenceSource.js';
+
 export { TriggerTestHarness } from './TriggerTestHarness.js';
 
 export { TwoInputOperatorHarness } from './TwoInputOperatorHarness.js';

@@ -14,7 +14,7 @@ import {
   ValueStateDescriptor,
   WatermarkStrategy,
 } from '@weir/core';
-import { GatedSequenceSource } from './gated-source.js';
+import { GatedSequenceSource } from '@weir/core/testing';
 
 const dirs: string[] = [];
 afterEach(async () => {

@@ -12,7 +12,7 @@ import {
   WatermarkStrategy,
   WindowAssigner,
 } from '@weir/core';
-import { GatedSequenceSource } from './gated-source.js';
+import { GatedSequenceSource } from '@weir/core/testing';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {

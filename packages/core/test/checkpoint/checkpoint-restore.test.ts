@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckpointStorage, StreamEnvironment, WatermarkStrategy, ValueStateDescriptor, type KeyedProcessFunction, type ValueState, type RuntimeContext, type KeyedProcessContext, type Collector } from '@weir/core';
+import { GatedSequenceSource } from '@weir/core/testing';
 
-import { GatedSequenceSource } from './gated-source.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {

@@ -21,10 +21,7 @@
  * The `load` column is the machine's 1-minute load average around the measured runs: figures
  * taken while other processes ran are low (the keyed case is bound by memory latency).
  */
-import { fork } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
   type Collector,
   type KeyedProcessContext,
@@ -36,6 +33,20 @@ import {
   type ValueState,
   ValueStateDescriptor,
 } from '@weir/core';
+import {
+  COMMON_OPTIONS,
+  type CommonOptions,
+  commonOptions,
+  fmt,
+  median,
+  medianRate,
+  parseBenchArgs,
+  printTable,
+  runCases,
+  runIfMain,
+  selectCases,
+  timeRuns,
+} from './harness.js';
 
 // ---------------------------------------------------------------------------------------------
 // The workload: the same user functions for Weir and for the hand-written loop.
@@ -216,15 +227,9 @@ async function runCase(name: CaseName, o: Options): Promise<Checksum> {
 // ---------------------------------------------------------------------------------------------
 // Measurement.
 
-interface Options {
-  records: number;
-  keys: number;
+interface Options extends CommonOptions {
   keyOrder: KeyOrder;
-  reps: number;
-  quick: boolean;
   cases: CaseName[];
-  inProcess: boolean;
-  json: boolean;
 }
 
 /** The measured figures of one case. */
@@ -247,132 +252,62 @@ export interface CaseResult {
   readonly load: readonly [number, number];
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
-const gc = (globalThis as { gc?: () => void }).gc;
-
 async function measure(name: CaseName, opts: Options): Promise<CaseResult> {
   // Warm-up: a full run, so the JIT has seen every call site with its real types.
   let checksum = await runCase(name, opts);
   const load0 = loadavg()[0] as number;
-  const runs: Array<[number, number]> = [];
-  for (let r = 0; r < opts.reps; r++) {
-    gc?.();
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const c = await runCase(name, opts);
-    const wall = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    runs.push([wall, (cpu.user + cpu.system) / 1000]);
-    if (c.count !== checksum.count || c.sum !== checksum.sum) {
-      throw new Error(`${name}: run ${r} produced ${JSON.stringify(c)}, warm-up ${JSON.stringify(checksum)}`);
-    }
-    checksum = c;
-  }
-  const wallMs = median(runs.map((r) => r[0]));
-  const cpuMs = median(runs.map((r) => r[1]));
+  const runs = await timeRuns(
+    opts.reps,
+    () => runCase(name, opts),
+    (c, r) => {
+      if (c.count !== checksum.count || c.sum !== checksum.sum) {
+        throw new Error(`${name}: run ${r} produced ${JSON.stringify(c)}, warm-up ${JSON.stringify(checksum)}`);
+      }
+      checksum = c;
+    },
+  );
   return {
     name,
     records: opts.records,
     reps: opts.reps,
-    recordsPerSec: median(runs.map((r) => opts.records / (r[0] / 1000))),
-    recordsPerCpuSec: median(runs.map((r) => opts.records / (r[1] / 1000))),
-    wallMs,
-    cpuMs,
+    recordsPerSec: medianRate(opts.records, runs, 0),
+    recordsPerCpuSec: medianRate(opts.records, runs, 1),
+    wallMs: median(runs.map((r) => r[0])),
+    cpuMs: median(runs.map((r) => r[1])),
     runs,
     checksum,
     load: [load0, loadavg()[0] as number],
   };
 }
 
-/** Runs one case in a fresh Node process (clean JIT feedback and heap per case). */
-function measureInChild(name: CaseName, opts: Options): Promise<CaseResult> {
-  const file = fileURLToPath(import.meta.url);
-  const args = ['--child', '--case', name, '--records', String(opts.records), '--keys', String(opts.keys), '--key-order', opts.keyOrder, '--reps', String(opts.reps)];
-  const execArgv = process.execArgv.includes('--expose-gc') ? process.execArgv : [...process.execArgv, '--expose-gc'];
-  return new Promise((resolve, reject) => {
-    const child = fork(file, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let result: CaseResult | undefined;
-    child.on('message', (m) => {
-      result = m as CaseResult;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code === 0 && result !== undefined) resolve(result);
-      else reject(new Error(`benchmark case ${name} exited with code ${code}`));
-    });
-  });
-}
-
-function parseOptions(argv: readonly string[]): Options & { child: boolean } {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      records: { type: 'string' },
-      keys: { type: 'string' },
-      'key-order': { type: 'string' },
-      reps: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      case: { type: 'string', multiple: true },
-      'in-process': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      child: { type: 'boolean', default: false },
-    },
-    strict: false,
-    allowPositionals: true,
-  });
-  const env = process.env;
-  const quick = values.quick === true || env.WEIR_BENCH_QUICK === '1';
-  const num = (v: unknown, e: string | undefined, dflt: number, what: string): number => {
-    const raw = typeof v === 'string' ? v : e;
-    if (raw === undefined || raw === '') return dflt;
-    const n = Number(raw.replace(/_/g, ''));
-    if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`--${what} must be a positive integer, got ${raw}`);
-    return n;
-  };
-  const cases = (Array.isArray(values.case) ? values.case : []) as string[];
-  for (const c of cases) if (!CASES.includes(c as CaseName)) throw new RangeError(`unknown case ${c}; one of ${CASES.join(', ')}`);
-  const keyOrder = (typeof values['key-order'] === 'string' ? values['key-order'] : env.WEIR_BENCH_KEY_ORDER) ?? 'sequential';
+function parseOptions(argv: readonly string[]): Options {
+  const values = parseBenchArgs(argv, { ...COMMON_OPTIONS, 'key-order': { type: 'string' }, case: { type: 'string', multiple: true } });
+  const keyOrder = (typeof values['key-order'] === 'string' ? values['key-order'] : process.env.WEIR_BENCH_KEY_ORDER) ?? 'sequential';
   if (keyOrder !== 'sequential' && keyOrder !== 'random') throw new RangeError(`--key-order must be sequential or random, got ${keyOrder}`);
   return {
+    ...commonOptions(values, { records: 10_000_000, quickRecords: 1_000_000, reps: 5, quickReps: 3, keys: 100_000 }),
     keyOrder,
-    records: num(values.records, env.WEIR_BENCH_RECORDS, quick ? 1_000_000 : 10_000_000, 'records'),
-    keys: num(values.keys, env.WEIR_BENCH_KEYS, 100_000, 'keys'),
-    reps: num(values.reps, env.WEIR_BENCH_REPS, quick ? 3 : 5, 'reps'),
-    quick,
-    cases: cases.length > 0 ? (cases as CaseName[]) : [...CASES],
-    inProcess: values['in-process'] === true,
-    json: values.json === true,
-    child: values.child === true,
+    cases: selectCases(values.case, CASES, 'case'),
   };
 }
-
-const fmt = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`);
 
 function report(results: readonly CaseResult[], opts: Options): void {
   console.log(
     `\ncore-pipeline: ${opts.records.toLocaleString('en-US')} records, ${opts.keys.toLocaleString('en-US')} keys (${opts.keyOrder} order), ` +
       `parallelism 1, median of ${opts.reps} runs after a warm-up (Node ${process.version})`,
   );
-  const rows = results.map((r) => [
-    r.name,
-    `${fmt(r.recordsPerSec)}/s`,
-    `${fmt(r.recordsPerCpuSec)}/cpu-s`,
-    `${r.wallMs.toFixed(0)} ms`,
-    `${r.cpuMs.toFixed(0)} ms`,
-    `${r.load[0].toFixed(1)}/${r.load[1].toFixed(1)}`,
-    DESCRIPTIONS[r.name],
-  ]);
-  const head = ['case', 'records/s (wall)', 'records/CPU-s', 'wall', 'cpu', 'load', 'what'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
-  console.log(line(head));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const r of rows) console.log(line(r));
+  printTable(
+    ['case', 'records/s (wall)', 'records/CPU-s', 'wall', 'cpu', 'load', 'what'],
+    results.map((r) => [
+      r.name,
+      `${fmt(r.recordsPerSec)}/s`,
+      `${fmt(r.recordsPerCpuSec)}/cpu-s`,
+      `${r.wallMs.toFixed(0)} ms`,
+      `${r.cpuMs.toFixed(0)} ms`,
+      `${r.load[0].toFixed(1)}/${r.load[1].toFixed(1)}`,
+      DESCRIPTIONS[r.name],
+    ]),
+  );
   const maxLoad = Math.max(...results.flatMap((r) => r.load));
   if (maxLoad > availableParallelism() / 2) {
     console.log(
@@ -410,23 +345,15 @@ function report(results: readonly CaseResult[], opts: Options): void {
 /** Runs the benchmark with command-line style arguments; returns the figures. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<CaseResult[]> {
   const opts = parseOptions(argv);
-  if (opts.child) {
-    const r = await measure(opts.cases[0] as CaseName, opts);
-    (process.send as (m: unknown) => void)(r);
-    return [r];
-  }
-  const results: CaseResult[] = [];
-  for (const name of opts.cases) {
-    results.push(opts.inProcess ? await measure(name, opts) : await measureInChild(name, opts));
-  }
+  const results = await runCases(opts, (name) => measure(name, opts), {
+    module: import.meta.url,
+    args: (name) => ['--case', name, '--records', String(opts.records), '--keys', String(opts.keys), '--key-order', opts.keyOrder, '--reps', String(opts.reps)],
+    label: (name) => `benchmark case ${name}`,
+  });
+  if (opts.child) return results;
   report(results, opts);
   if (opts.json) console.log(JSON.stringify({ benchmark: 'core-pipeline', options: opts, results }, null, 2));
   return results;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.url, main);

@@ -7,8 +7,8 @@
  * Usage: node dist/interval-join.js [--records N] [--keys N] [--reps N] [--quick]
  * Reports events (orders + payments) per wall-clock second and per CPU-second, median of reps.
  */
-import { parseArgs } from 'node:util';
 import { StreamEnvironment, WatermarkStrategy } from '@weir/core';
+import { median, parseBenchArgs, positiveInt, runIfMain, timed } from './harness.js';
 
 interface Order {
   readonly id: number;
@@ -40,30 +40,17 @@ async function run(records: number, keys: number): Promise<{ wall: number; cpu: 
     .between(0, 5_000)
     .process<number>({ processElement: (_o, p, _ctx, out) => out.collect(p.amount) })
     .sinkTo({ createWriter: () => ({ write: () => void joined++ }) });
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await env.execute('interval join');
-  const wall = (performance.now() - t0) / 1000;
-  const c = process.cpuUsage(cpu0);
-  return { wall: records / wall, cpu: records / ((c.user + c.system) / 1e6), joined };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
+  const t = await timed(() => env.execute('interval join'));
+  return { wall: records / (t.wallMs / 1000), cpu: records / (t.cpuMs / 1000), joined };
 }
 
 /** Entry point (also used by run-all). */
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: false,
-    options: { records: { type: 'string' }, keys: { type: 'string' }, reps: { type: 'string' }, quick: { type: 'boolean' } },
-  });
+  const values = parseBenchArgs(argv, { records: { type: 'string' }, keys: { type: 'string' }, reps: { type: 'string' }, quick: { type: 'boolean' } });
   const quick = values.quick === true;
-  const records = Number(values.records ?? (quick ? 400_000 : 4_000_000));
-  const keys = Number(values.keys ?? 100_000);
-  const reps = Number(values.reps ?? (quick ? 1 : 3));
+  const records = positiveInt(values.records, undefined, quick ? 400_000 : 4_000_000, 'records');
+  const keys = positiveInt(values.keys, undefined, 100_000, 'keys');
+  const reps = positiveInt(values.reps, undefined, quick ? 1 : 3, 'reps');
   await run(Math.min(records, 200_000), keys); // warm-up
   const wall: number[] = [];
   const cpu: number[] = [];
@@ -82,4 +69,4 @@ export async function main(argv: string[]): Promise<void> {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main(process.argv.slice(2));
+runIfMain(import.meta.url, () => main(process.argv.slice(2)));

@@ -28,9 +28,6 @@
  * Environment: WEIR_BENCH_RECORDS, WEIR_BENCH_KEYS, WEIR_BENCH_REPS, WEIR_BENCH_QUICK=1.
  * `--profile DIR` runs each child with `node --cpu-prof --cpu-prof-dir=DIR`.
  */
-import { fork } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
   type AggregateFunction,
   type DataStream,
@@ -41,6 +38,21 @@ import {
   WatermarkStrategy,
 } from '@weir/core';
 import { EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows } from '@weir/operators';
+import {
+  COMMON_OPTIONS,
+  type CommonOptions,
+  commonOptions,
+  fmt,
+  median,
+  medianRate,
+  parseBenchArgs,
+  positiveInt,
+  printTable,
+  runCases,
+  runIfMain,
+  selectCases,
+  timeRuns,
+} from './harness.js';
 
 // ---------------------------------------------------------------------------------------------
 // The workload.
@@ -215,16 +227,10 @@ async function runCase(name: CaseName, records: number, keys: number, perMs: num
 // ---------------------------------------------------------------------------------------------
 // Measurement.
 
-interface Options {
-  records: number;
-  keys: number;
+interface Options extends CommonOptions {
   perMs: number;
-  reps: number;
-  quick: boolean;
   cases: CaseName[];
-  inProcess: boolean;
   profile: string | undefined;
-  json: boolean;
 }
 
 /**
@@ -252,112 +258,48 @@ export interface WindowCaseResult {
   readonly checksum: Checksum;
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
-const gc = (globalThis as { gc?: () => void }).gc;
-
 async function measure(name: CaseName, o: Options): Promise<WindowCaseResult> {
   // Warm-up: a full run, so the JIT has seen every call site with its real types.
   const checksum = await runCase(name, o.records, o.keys, o.perMs);
   if (checksum.sum !== o.records * WINDOWS_PER_EVENT[name]) {
     throw new Error(`${name}: counts sum to ${checksum.sum}, expected ${o.records * WINDOWS_PER_EVENT[name]}`);
   }
-  const runs: Array<[number, number]> = [];
-  for (let r = 0; r < o.reps; r++) {
-    gc?.();
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const c = await runCase(name, o.records, o.keys, o.perMs);
-    const wall = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    runs.push([wall, (cpu.user + cpu.system) / 1000]);
-    if (c.windows !== checksum.windows || c.sum !== checksum.sum) {
-      throw new Error(`${name}: run ${r} produced ${JSON.stringify(c)}, warm-up ${JSON.stringify(checksum)}`);
-    }
-  }
+  const runs = await timeRuns(
+    o.reps,
+    () => runCase(name, o.records, o.keys, o.perMs),
+    (c, r) => {
+      if (c.windows !== checksum.windows || c.sum !== checksum.sum) {
+        throw new Error(`${name}: run ${r} produced ${JSON.stringify(c)}, warm-up ${JSON.stringify(checksum)}`);
+      }
+    },
+  );
   return {
     name,
     records: o.records,
     keys: o.keys,
     reps: o.reps,
-    eventsPerSec: median(runs.map((r) => o.records / (r[0] / 1000))),
-    eventsPerCpuSec: median(runs.map((r) => o.records / (r[1] / 1000))),
+    eventsPerSec: medianRate(o.records, runs, 0),
+    eventsPerCpuSec: medianRate(o.records, runs, 1),
     wallMs: median(runs.map((r) => r[0])),
     runs,
     checksum,
   };
 }
 
-/** Runs one case in a fresh Node process (clean JIT feedback and heap per case). */
-function measureInChild(name: CaseName, o: Options): Promise<WindowCaseResult> {
-  const file = fileURLToPath(import.meta.url);
-  const args = ['--child', '--window', name, '--records', String(o.records), '--keys', String(o.keys), '--per-ms', String(o.perMs), '--reps', String(o.reps)];
-  const execArgv = [...process.execArgv];
-  if (!execArgv.includes('--expose-gc')) execArgv.push('--expose-gc');
-  if (o.profile !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${o.profile}`, `--cpu-prof-name=windows-${name}.cpuprofile`);
-  return new Promise((resolve, reject) => {
-    const child = fork(file, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let result: WindowCaseResult | undefined;
-    child.on('message', (m) => {
-      result = m as WindowCaseResult;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code === 0 && result !== undefined) resolve(result);
-      else reject(new Error(`window benchmark ${name} exited with code ${code}`));
-    });
+function parseOptions(argv: readonly string[]): Options {
+  const values = parseBenchArgs(argv, {
+    ...COMMON_OPTIONS,
+    'per-ms': { type: 'string' },
+    window: { type: 'string', multiple: true },
+    profile: { type: 'string' },
   });
-}
-
-function parseOptions(argv: readonly string[]): Options & { child: boolean } {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      records: { type: 'string' },
-      keys: { type: 'string' },
-      'per-ms': { type: 'string' },
-      reps: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      window: { type: 'string', multiple: true },
-      'in-process': { type: 'boolean', default: false },
-      profile: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      child: { type: 'boolean', default: false },
-    },
-    // run-all passes every benchmark the same arguments.
-    strict: false,
-    allowPositionals: true,
-  });
-  const env = process.env;
-  const quick = values.quick === true || env.WEIR_BENCH_QUICK === '1';
-  const num = (v: unknown, e: string | undefined, dflt: number, what: string): number => {
-    const raw = typeof v === 'string' ? v : e;
-    if (raw === undefined || raw === '') return dflt;
-    const n = Number(raw.replace(/_/g, ''));
-    if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`--${what} must be a positive integer, got ${raw}`);
-    return n;
-  };
-  const cases = (Array.isArray(values.window) ? values.window : []) as string[];
-  for (const c of cases) if (!CASES.includes(c as CaseName)) throw new RangeError(`unknown window case ${c}; one of ${CASES.join(', ')}`);
   return {
-    records: num(values.records, env.WEIR_BENCH_RECORDS, quick ? 500_000 : 3_000_000, 'records'),
-    keys: num(values.keys, env.WEIR_BENCH_KEYS, 100_000, 'keys'),
-    perMs: num(values['per-ms'], undefined, 100, 'per-ms'),
-    reps: num(values.reps, env.WEIR_BENCH_REPS, 3, 'reps'),
-    quick,
-    cases: cases.length > 0 ? (cases as CaseName[]) : [...CASES],
-    inProcess: values['in-process'] === true,
+    ...commonOptions(values, { records: 3_000_000, quickRecords: 500_000, reps: 3, quickReps: 3, keys: 100_000 }),
+    perMs: positiveInt(values['per-ms'], undefined, 100, 'per-ms'),
+    cases: selectCases(values.window, CASES, 'window case'),
     profile: typeof values.profile === 'string' ? values.profile : undefined,
-    json: values.json === true,
-    child: values.child === true,
   };
 }
-
-const fmt = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`);
 
 function goalText(r: WindowCaseResult): string {
   const goal = GOALS[r.name];
@@ -370,21 +312,18 @@ function report(results: readonly WindowCaseResult[], o: Options): void {
       `${(o.perMs * 1000).toLocaleString('en-US')} events per second of event time, parallelism 1, ` +
       `median of ${o.reps} runs after a warm-up (Node ${process.version})`,
   );
-  const rows = results.map((r) => [
-    r.name,
-    `${fmt(r.eventsPerSec)}/s`,
-    `${fmt(r.eventsPerCpuSec)}/cpu-s`,
-    `${r.wallMs.toFixed(0)} ms`,
-    r.checksum.windows.toLocaleString('en-US'),
-    goalText(r),
-    DESCRIPTIONS[r.name],
-  ]);
-  const head = ['case', 'events/s (wall)', 'events/CPU-s', 'wall', 'windows', 'goal', 'what'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
-  console.log(line(head));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const r of rows) console.log(line(r));
+  printTable(
+    ['case', 'events/s (wall)', 'events/CPU-s', 'wall', 'windows', 'goal', 'what'],
+    results.map((r) => [
+      r.name,
+      `${fmt(r.eventsPerSec)}/s`,
+      `${fmt(r.eventsPerCpuSec)}/cpu-s`,
+      `${r.wallMs.toFixed(0)} ms`,
+      r.checksum.windows.toLocaleString('en-US'),
+      goalText(r),
+      DESCRIPTIONS[r.name],
+    ]),
+  );
 }
 
 /**
@@ -393,21 +332,17 @@ function report(results: readonly WindowCaseResult[], o: Options): void {
  */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<WindowCaseResult[]> {
   const o = parseOptions(argv);
-  if (o.child) {
-    const r = await measure(o.cases[0] as CaseName, o);
-    (process.send as (m: unknown) => void)(r);
-    return [r];
-  }
-  const results: WindowCaseResult[] = [];
-  for (const name of o.cases) results.push(o.inProcess ? await measure(name, o) : await measureInChild(name, o));
+  const results = await runCases(o, (name) => measure(name, o), {
+    module: import.meta.url,
+    args: (name) => ['--window', name, '--records', String(o.records), '--keys', String(o.keys), '--per-ms', String(o.perMs), '--reps', String(o.reps)],
+    execArgv: (name) =>
+      o.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.profile}`, `--cpu-prof-name=windows-${name}.cpuprofile`],
+    label: (name) => `window benchmark ${name}`,
+  });
+  if (o.child) return results;
   report(results, o);
   if (o.json) console.log(JSON.stringify({ benchmark: 'windows', options: o, results }, null, 2));
   return results;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.url, main);

@@ -27,8 +27,6 @@ import {
   type KeyedProcessContext,
   type KeyedProcessFunction,
   type RuntimeContext,
-  type Sink,
-  type SinkWriter,
   StreamEnvironment,
   type ValueState,
   ValueStateDescriptor,
@@ -37,6 +35,7 @@ import {
   COMMON_OPTIONS,
   type CommonOptions,
   commonOptions,
+  CountingSink,
   fmt,
   median,
   medianRate,
@@ -106,36 +105,6 @@ interface Checksum {
   readonly count: number;
   /** Sum of `amount` (stateless) or of the keys (keyed). */
   readonly sum: number;
-}
-
-class CountingWriter<T> implements SinkWriter<T> {
-  count = 0;
-  sum = 0;
-  constructor(private readonly pick: (v: T) => number) {}
-  write(value: T): void {
-    this.count++;
-    this.sum += this.pick(value);
-  }
-}
-
-/** A sink that counts records and sums one number of each. */
-class CountingSink<T> implements Sink<T> {
-  readonly writers: CountingWriter<T>[] = [];
-  constructor(private readonly pick: (v: T) => number) {}
-  createWriter(): SinkWriter<T> {
-    const w = new CountingWriter<T>(this.pick);
-    this.writers.push(w);
-    return w;
-  }
-  checksum(): Checksum {
-    let count = 0;
-    let sum = 0;
-    for (const w of this.writers) {
-      count += w.count;
-      sum += w.sum;
-    }
-    return { count, sum };
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

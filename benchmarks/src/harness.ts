@@ -6,6 +6,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Sink, SinkWriter } from '@weir/core';
 
 /** The median (the mean of the two middle values for an even count). */
 export function median(xs: readonly number[]): number {
@@ -24,6 +25,37 @@ export function printTable(head: readonly string[], rows: ReadonlyArray<readonly
   console.log(line(head));
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) console.log(line(r));
+}
+
+class CountingWriter<T> implements SinkWriter<T> {
+  count = 0;
+  sum = 0;
+  constructor(private readonly pick: (v: T) => number) {}
+  write(value: T): void {
+    this.count++;
+    this.sum += this.pick(value);
+  }
+}
+
+/** A sink that counts records and sums one number of each (a checksum of a run's output). */
+export class CountingSink<T> implements Sink<T> {
+  readonly writers: CountingWriter<T>[] = [];
+  constructor(private readonly pick: (v: T) => number) {}
+  createWriter(): SinkWriter<T> {
+    const w = new CountingWriter<T>(this.pick);
+    this.writers.push(w);
+    return w;
+  }
+  /** Records and the sum of their numbers, over all writers. */
+  checksum(): { readonly count: number; readonly sum: number } {
+    let count = 0;
+    let sum = 0;
+    for (const w of this.writers) {
+      count += w.count;
+      sum += w.sum;
+    }
+    return { count, sum };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

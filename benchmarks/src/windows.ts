@@ -31,8 +31,6 @@
 import {
   type AggregateFunction,
   type DataStream,
-  type Sink,
-  type SinkWriter,
   StreamEnvironment,
   type TimeWindow,
   WatermarkStrategy,
@@ -42,6 +40,7 @@ import {
   COMMON_OPTIONS,
   type CommonOptions,
   commonOptions,
+  CountingSink,
   fmt,
   median,
   medianRate,
@@ -110,34 +109,6 @@ interface Checksum {
   readonly sum: number;
 }
 
-class CountingWriter implements SinkWriter<WindowCount> {
-  windows = 0;
-  sum = 0;
-  write(value: WindowCount): void {
-    this.windows++;
-    this.sum += value.count;
-  }
-}
-
-/** A sink that counts windows and sums their counts. */
-class CountingSink implements Sink<WindowCount> {
-  private readonly writers: CountingWriter[] = [];
-  createWriter(): SinkWriter<WindowCount> {
-    const w = new CountingWriter();
-    this.writers.push(w);
-    return w;
-  }
-  checksum(): Checksum {
-    let windows = 0;
-    let sum = 0;
-    for (const w of this.writers) {
-      windows += w.windows;
-      sum += w.sum;
-    }
-    return { windows, sum };
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The cases.
 
@@ -201,7 +172,7 @@ function loopTumbling(records: number, keys: number, perMs: number): Checksum {
 async function runCase(name: CaseName, records: number, keys: number, perMs: number): Promise<Checksum> {
   if (name === 'loop-tumbling') return loopTumbling(records, keys, perMs);
   const env = StreamEnvironment.create({ parallelism: 1 });
-  const sink = new CountingSink();
+  const sink = new CountingSink<WindowCount>((w) => w.count);
   const keyed = env
     .fromSequence(0, records - 1)
     .map(makeToEvent(keys, perMs))
@@ -221,7 +192,8 @@ async function runCase(name: CaseName, records: number, keys: number, perMs: num
   }
   counts.sinkTo(sink);
   await env.execute(`windows ${name}`);
-  return sink.checksum();
+  const c = sink.checksum();
+  return { windows: c.count, sum: c.sum };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -164,9 +164,12 @@ export class ConfluentAvroSerde<T> implements SchemaResolvingSerde<T> {
   ensureSchemas(values: Iterable<Uint8Array | null | undefined>): Promise<void> {
     let missing: Set<number> | undefined;
     let now = 0;
+    let last = -1;
     for (const v of values) {
       const id = ConfluentWireFormat.peekSchemaId(v);
-      if (id === undefined) continue;
+      // Records of a batch mostly share one schema: check each run of ids once.
+      if (id === undefined || id === last) continue;
+      last = id;
       const e = this.readers.get(id);
       if (e !== undefined) {
         if (e.kind !== 'missing') continue;

@@ -1,7 +1,7 @@
 import type { Committer, Serde, Sink, SinkWriter, SinkWriterContext, TwoPhaseCommittingSinkWriter } from '@weir/core';
 import kafkajs from 'kafkajs';
 import type { Admin, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
-import { createInternalCluster, createKafka, endOffsets, type KafkaConnectionOptions, sleep } from './client.js';
+import { createInternalCluster, createKafka, endOffsets, javaStringHash, type KafkaConnectionOptions, sleep, withRetries } from './client.js';
 import { type KafkaFormat, type KafkaFormatLifecycle, keyBytes, resolveFormat, toBuffer } from './format.js';
 import type { fixKafkajsReadCommitted } from './kafkajs-fixes.js';
 
@@ -62,6 +62,12 @@ export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
   readonly batchBytes?: number;
   /** At-least-once: how long a partial batch waits for more records, in ms (default 5). */
   readonly lingerMs?: number;
+  /**
+   * At-least-once: produce requests in flight at a time (default 4): the writer runs this many
+   * idempotent producers (connections), each owning a share of the partitions and sending one
+   * request at a time, so every partition still receives its records in write order.
+   */
+  readonly maxInFlightRequests?: number;
 }
 
 /** One encoded output record. @public */
@@ -211,6 +217,10 @@ export class KafkaSink<T> implements Sink<T> {
       throw new RangeError(`semantic must be 'at-least-once' or 'exactly-once', got ${String(this.semantic)}`);
     }
     resolveFormat(options.format);
+    const inFlight = options.maxInFlightRequests;
+    if (inFlight !== undefined && !(Number.isInteger(inFlight) && inFlight >= 1)) {
+      throw new RangeError(`maxInFlightRequests must be an integer >= 1, got ${String(inFlight)}`);
+    }
     const prefix = options.transactionalIdPrefix;
     this.markerTopic = options.markerTopic ?? `_weir-commits.${prefix ?? 'none'}`;
     if (this.semantic === 'exactly-once') {
@@ -351,20 +361,114 @@ function recordBytes(r: KafkaOutputRecord): number {
   return (r.value?.length ?? 0) + (r.key?.length ?? 0) + 70;
 }
 
-/** At-least-once: sends continuously, flushes at every checkpoint. */
+/** A record routed to its partition, waiting in a lane. */
+interface Routed {
+  readonly record: KafkaOutputRecord;
+  readonly partition: number;
+}
+
+/** One producer with its own connection, owning a fixed share of the partitions. */
+interface Lane {
+  readonly producer: Producer;
+  buffer: Routed[];
+  head: number;
+  bytes: number;
+  busy: boolean;
+}
+
+/** Builds one produce request from `lane.buffer[head..]`, at most `maxBytes`, partitions explicit. */
+function laneRequest(lane: Lane, maxBytes: number): { batch: TopicMessages[]; count: number; bytes: number } {
+  const byTopic = new Map<string, Message[]>();
+  let bytes = 0;
+  let i = lane.head;
+  for (; i < lane.buffer.length; i++) {
+    const { record: r, partition } = lane.buffer[i] as Routed;
+    const size = recordBytes(r);
+    if (bytes > 0 && bytes + size > maxBytes) break;
+    bytes += size;
+    let list = byTopic.get(r.topic);
+    if (list === undefined) byTopic.set(r.topic, (list = []));
+    const m: Message = { key: r.key, value: r.value, partition };
+    if (r.timestamp !== undefined) m.timestamp = String(Math.trunc(r.timestamp));
+    if (r.headers !== undefined) m.headers = r.headers;
+    list.push(m);
+  }
+  const count = i - lane.head;
+  lane.head = i;
+  if (lane.head === lane.buffer.length) {
+    lane.buffer = [];
+    lane.head = 0;
+  } else if (lane.head > 4096 && lane.head * 2 > lane.buffer.length) {
+    lane.buffer = lane.buffer.slice(lane.head);
+    lane.head = 0;
+  }
+  lane.bytes -= bytes;
+  return { batch: [...byTopic].map(([topic, messages]) => ({ topic, messages })), count, bytes };
+}
+
+/**
+ * Kafka's default partitioner hash (Java `Utils.murmur2`), as a signed 32-bit int.
+ * @internal
+ */
+export function murmur2(data: Uint8Array): number {
+  const length = data.length;
+  const m = 0x5bd1e995;
+  let h = 0x9747b28c ^ length;
+  const whole = length & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    let k = (data[i] as number) | ((data[i + 1] as number) << 8) | ((data[i + 2] as number) << 16) | ((data[i + 3] as number) << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  const rest = length & 3;
+  if (rest === 3) h ^= (data[whole + 2] as number) << 16;
+  if (rest >= 2) h ^= (data[whole + 1] as number) << 8;
+  if (rest >= 1) h = Math.imul(h ^ (data[whole] as number), m);
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+/**
+ * At-least-once: sends continuously through `maxInFlightRequests` lanes, each an idempotent
+ * producer with its own connection and one produce request in flight; flushes at every checkpoint.
+ *
+ * Order: the writer picks each record's partition itself (murmur2 of the key modulo the topic's
+ * partition count, as Kafka's default partitioner; records without a key round-robin), and
+ * partition `p` of a topic always goes through the same lane. A lane sends its records in write
+ * order, one request at a time, and its idempotent producer retries without reordering; so every
+ * partition receives the records in write order, while requests for other partitions are in
+ * flight at the same time. (kafkajs's own pipelining — several `send` calls on one producer — can
+ * reorder them, and its idempotent producer sends one request per broker at a time anyway.)
+ */
 class AtLeastOnceWriter<T> extends EncodingWriter<T> implements SinkWriter<T> {
   private readonly kafka: Kafka;
-  private producer: Producer | undefined;
-  private buffer: KafkaOutputRecord[] = [];
+  private lanes: Lane[] = [];
+  private admin: Admin | undefined;
+  /** Per topic written: partition count (fetched once, when first written), lane offset, round-robin position. */
+  private readonly topics = new Map<string, { readonly partitions: number; readonly laneBase: number; next: number }>();
+  /** Records of topics whose partition count is being fetched, in write order. */
+  private waiting: KafkaOutputRecord[] = [];
+  private fetching: Promise<void> | undefined;
   private bufferedBytes = 0;
   private inFlightBytes = 0;
-  private pumping: Promise<void> | undefined;
+  private inFlight = 0;
   private linger: NodeJS.Timeout | undefined;
   private error: Error | undefined;
   private availableWaiters: Array<() => void> = [];
+  /** Woken whenever a request completes or waiting records are routed (flush waits on them). */
+  private progressWaiters: Array<() => void> = [];
   private readonly maxBytes: number;
   private readonly batchBytes: number;
   private readonly lingerMs: number;
+  private readonly laneCount: number;
+  private readonly onLinger = (): void => {
+    this.linger = undefined;
+    this.pump(true);
+  };
 
   constructor(sink: KafkaSink<T>, ctx: SinkWriterContext) {
     super(sink, ctx);
@@ -372,63 +476,153 @@ class AtLeastOnceWriter<T> extends EncodingWriter<T> implements SinkWriter<T> {
     this.maxBytes = sink.options.maxBufferedBytes ?? 16 * 1024 * 1024;
     this.batchBytes = sink.options.batchBytes ?? 512 * 1024;
     this.lingerMs = sink.options.lingerMs ?? 5;
+    this.laneCount = sink.options.maxInFlightRequests ?? 4;
   }
 
   override async open(): Promise<void> {
     await super.open();
-    this.producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
-    });
-    await this.producer.connect();
+    for (let i = 0; i < this.laneCount; i++) {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
+      });
+      this.lanes.push({ producer, buffer: [], head: 0, bytes: 0, busy: false });
+    }
+    await Promise.all(this.lanes.map((l) => l.producer.connect()));
+    const topic = this.sink.options.topic;
+    if (topic !== undefined) await this.fetchPartitionCounts([topic]);
+  }
+
+  private async fetchPartitionCounts(topics: readonly string[]): Promise<void> {
+    if (this.admin === undefined) {
+      this.admin = this.kafka.admin();
+      await this.admin.connect();
+    }
+    const meta = await withRetries(() => (this.admin as Admin).fetchTopicMetadata({ topics: [...topics] }), 5);
+    for (const t of meta.topics) {
+      if (t.partitions.length === 0) throw new Error(`KafkaSink: topic ${t.name} has no partitions`);
+      this.topics.set(t.name, { partitions: t.partitions.length, laneBase: javaStringHash(t.name) & 0x7fffffff, next: 0 });
+    }
   }
 
   write(value: T, timestamp: number | null): void {
     if (this.error !== undefined) throw this.error;
     const r = this.encode(value, timestamp);
-    this.buffer.push(r);
     this.bufferedBytes += recordBytes(r);
-    if (this.bufferedBytes >= this.batchBytes) this.pump();
-    else if (this.linger === undefined && this.pumping === undefined) this.linger = setTimeout(() => this.pump(), this.lingerMs);
+    if (this.waiting.length > 0 || !this.topics.has(r.topic)) {
+      // Behind records of a topic still unknown: keeps the order of every partition.
+      this.waiting.push(r);
+      this.fetchWaiting();
+      return;
+    }
+    const lane = this.route(r);
+    if (lane.bytes >= this.batchBytes) this.pump(false);
+    else if (this.linger === undefined) this.linger = setTimeout(this.onLinger, this.lingerMs);
   }
 
-  /** Sends everything buffered, one request at a time (keeps per-partition order). */
-  private pump(): Promise<void> {
+  /** Appends a record to the lane of its partition. */
+  private route(r: KafkaOutputRecord): Lane {
+    const t = this.topics.get(r.topic) as { readonly partitions: number; readonly laneBase: number; next: number };
+    let partition: number;
+    if (r.key !== null) partition = (murmur2(r.key) & 0x7fffffff) % t.partitions;
+    else {
+      partition = t.next % t.partitions;
+      t.next = partition + 1;
+    }
+    const lane = this.lanes[(t.laneBase + partition) % this.laneCount] as Lane;
+    lane.buffer.push({ record: r, partition });
+    lane.bytes += recordBytes(r);
+    return lane;
+  }
+
+  /** Learns the partition counts of the waiting records' topics, then routes them. */
+  private fetchWaiting(): void {
+    if (this.fetching !== undefined || this.error !== undefined) return;
+    const unknown = [...new Set(this.waiting.map((r) => r.topic))].filter((t) => !this.topics.has(t));
+    this.fetching = this.fetchPartitionCounts(unknown).then(
+      () => {
+        this.fetching = undefined;
+        const list = this.waiting;
+        this.waiting = [];
+        let i = 0;
+        for (; i < list.length; i++) {
+          const r = list[i] as KafkaOutputRecord;
+          if (!this.topics.has(r.topic)) break;
+          this.route(r);
+        }
+        if (i < list.length) {
+          this.waiting = list.slice(i);
+          this.fetchWaiting();
+        }
+        this.pump(true);
+        this.progress();
+      },
+      (e: unknown) => {
+        this.fetching = undefined;
+        this.error ??= new Error(`KafkaSink: cannot read the metadata of ${unknown.join(', ')}: ${(e as Error).message}`, { cause: e });
+        this.progress();
+        this.notifyAvailable();
+      },
+    );
+  }
+
+  /**
+   * Sends the next request of every idle lane: full batches, or any remainder when `partial`
+   * (linger elapsed, flush).
+   */
+  private pump(partial: boolean): void {
     if (this.linger !== undefined) {
       clearTimeout(this.linger);
       this.linger = undefined;
     }
-    if (this.pumping !== undefined) return this.pumping;
-    const run = async (): Promise<void> => {
-      while (this.buffer.length > 0 && this.error === undefined) {
-        const records = this.buffer;
-        const { batch, next } = toTopicMessages(records, 0, this.batchBytes);
-        const sent = records.slice(0, next);
-        this.buffer = records.slice(next);
-        let bytes = 0;
-        for (const r of sent) bytes += recordBytes(r);
-        this.bufferedBytes -= bytes;
-        this.inFlightBytes += bytes;
-        try {
-          await (this.producer as Producer).sendBatch({ topicMessages: batch, acks: -1 });
-          this.sink.counters.recordsDelivered += sent.length;
-        } catch (e) {
-          this.error = new Error(`KafkaSink: sending failed: ${(e as Error).message}`, { cause: e });
-        } finally {
-          this.inFlightBytes -= bytes;
-          this.notifyAvailable();
-        }
+    let remainder = false;
+    for (const lane of this.lanes) {
+      if (lane.busy || lane.head === lane.buffer.length || this.error !== undefined) continue;
+      if (!partial && lane.bytes < this.batchBytes) {
+        remainder = true;
+        continue;
       }
-    };
-    this.pumping = run().finally(() => {
-      this.pumping = undefined;
-      if (this.buffer.length > 0 && this.error === undefined) void this.pump();
-      this.notifyAvailable();
-    });
-    return this.pumping;
+      this.send(lane);
+    }
+    if (remainder && this.linger === undefined && this.error === undefined) this.linger = setTimeout(this.onLinger, this.lingerMs);
+  }
+
+  private send(lane: Lane): void {
+    const { batch, count, bytes } = laneRequest(lane, this.batchBytes);
+    this.bufferedBytes -= bytes;
+    this.inFlightBytes += bytes;
+    this.inFlight++;
+    lane.busy = true;
+    lane.producer.sendBatch({ topicMessages: batch, acks: -1 }).then(
+      () => {
+        this.sink.counters.recordsDelivered += count;
+        this.completed(lane, bytes);
+      },
+      (e: unknown) => {
+        this.error ??= new Error(`KafkaSink: sending failed: ${(e as Error).message}`, { cause: e });
+        this.completed(lane, bytes);
+      },
+    );
+  }
+
+  private completed(lane: Lane, bytes: number): void {
+    lane.busy = false;
+    this.inFlight--;
+    this.inFlightBytes -= bytes;
+    if (this.error === undefined && lane.head < lane.buffer.length) {
+      if (lane.bytes >= this.batchBytes || this.linger === undefined) this.send(lane);
+    }
+    this.notifyAvailable();
+    this.progress();
+  }
+
+  private progress(): void {
+    const ws = this.progressWaiters;
+    this.progressWaiters = [];
+    for (const w of ws) w();
   }
 
   private notifyAvailable(): void {
@@ -443,15 +637,22 @@ class AtLeastOnceWriter<T> extends EncodingWriter<T> implements SinkWriter<T> {
   }
 
   whenAvailable(): Promise<void> {
-    if (this.bufferedBytes >= this.batchBytes) void this.pump();
+    this.pump(false);
     if (this.isAvailable()) return Promise.resolve();
     return new Promise((resolve) => this.availableWaiters.push(resolve));
   }
 
+  private pendingWork(): boolean {
+    if (this.inFlight > 0 || this.waiting.length > 0) return true;
+    for (const lane of this.lanes) if (lane.head < lane.buffer.length) return true;
+    return false;
+  }
+
+  /** Sends everything buffered and waits until every request is acknowledged (or one failed). */
   async flush(_endOfInput: boolean): Promise<void> {
-    while (this.buffer.length > 0 || this.pumping !== undefined) {
-      if (this.error !== undefined) break;
-      await this.pump();
+    while (this.error === undefined && this.pendingWork()) {
+      this.pump(true);
+      await new Promise<void>((resolve) => this.progressWaiters.push(resolve));
     }
     if (this.error !== undefined) throw this.error;
   }
@@ -459,7 +660,8 @@ class AtLeastOnceWriter<T> extends EncodingWriter<T> implements SinkWriter<T> {
   async close(): Promise<void> {
     if (this.linger !== undefined) clearTimeout(this.linger);
     this.notifyAvailable();
-    await this.producer?.disconnect().catch(() => {});
+    await Promise.all(this.lanes.map((l) => l.producer.disconnect().catch(() => {})));
+    await this.admin?.disconnect().catch(() => {});
     await this.serde.close?.();
   }
 }

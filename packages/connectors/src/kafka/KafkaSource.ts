@@ -29,6 +29,7 @@ import { DeadLetterCounters } from '../deadletter/DeadLetterCounters.js';
 import type { DeadLetterMetrics } from '../deadletter/DeadLetterMetrics.js';
 import { DeadLetterRouter } from '../deadletter/DeadLetterRouter.js';
 import type { DecodeResult } from '../deadletter/DecodeResult.js';
+import type { RecordPosition } from '../deadletter/RecordPosition.js';
 import type { DeserializationFailurePolicy } from '../deadletter/DeserializationFailurePolicy.js';
 import { type KafkaFormat, type KafkaFormatLifecycle, resolveFormat } from './format.js';
 
@@ -582,6 +583,8 @@ class KafkaSourceReader<T> implements SourceReader<T, KafkaSplit> {
   private readonly serde: (Serde<T> & KafkaFormatLifecycle) | undefined;
   private readonly deserializer: ((r: KafkaSourceRecord) => T | undefined) | undefined;
   private readonly router: DeadLetterRouter;
+  private readonly counters: DeadLetterCounters;
+  private readonly decodeResults: boolean;
   private queue: Buffered<T>[] = [];
   private head = 0;
   private queuedBytes = 0;
@@ -611,6 +614,8 @@ class KafkaSourceReader<T> implements SourceReader<T, KafkaSplit> {
     this.deserializer = source.options.deserializer;
     this.serde = this.deserializer === undefined ? resolveFormat(source.options.format) : undefined;
     this.maxBufferedBytes = source.options.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.counters = source.deadLetterCounters;
+    this.decodeResults = source.emitsDecodeResults;
     this.router = new DeadLetterRouter({
       source: 'kafka',
       policy: source.options.onDeserializationFailure ?? 'fail',
@@ -625,21 +630,14 @@ class KafkaSourceReader<T> implements SourceReader<T, KafkaSplit> {
 
   pollNext(output: ReaderOutput<T>): InputStatus {
     if (this.error !== undefined) throw this.error;
-    if (this.newOutputs.length > 0) {
-      for (const ps of this.newOutputs) {
-        if (ps.finished) {
-          ps.released = true;
-          continue;
-        }
-        ps.output = output.createOutputForSplit(ps.id);
-      }
-      this.newOutputs.length = 0;
-    }
+    if (this.newOutputs.length > 0) this.openOutputs(output);
     if (!this.idleMarked && this.parts.size === 0 && !this.noMoreSplits) {
       // A reader without partitions must not hold event time back.
       this.idleMarked = true;
       output.markIdle();
     }
+    // Hot path: one record per call, no allocation of ours per record (the position of a failed
+    // record is built only when it fails).
     const q = this.queue;
     while (this.head < q.length) {
       const b = q[this.head] as Buffered<T>;
@@ -648,23 +646,48 @@ class KafkaSourceReader<T> implements SourceReader<T, KafkaSplit> {
         this.pop(b);
         continue;
       }
-      if (b.i < b.messages.length) {
-        const m = b.messages[b.i++] as KafkaMessage;
+      const messages = b.messages;
+      const n = messages.length;
+      while (b.i < n) {
+        const m = messages[b.i++] as KafkaMessage;
         const offset = Number(m.offset);
         if (offset < ps.next) continue;
         if (ps.stop !== undefined && offset >= ps.stop) {
           this.finish(ps, output);
-          continue;
+          break;
         }
         ps.next = offset + 1;
-        const value = this.decode(ps, m, offset);
-        if (value === undefined) continue;
+        let value: T;
+        if (this.deserializer === undefined) {
+          const bytes = m.value;
+          if (bytes === null || bytes === undefined) {
+            this.tombstones++;
+            continue;
+          }
+          try {
+            const decoded = (this.serde as Serde<unknown>).deserialize(bytes);
+            this.counters.deserialized++;
+            value = (this.decodeResults ? { ok: true, value: decoded } : decoded) as T;
+          } catch (e) {
+            if (!this.decodeResults || this.router.policy !== 'dead-letter') {
+              // 'fail' throws here; 'skip-and-count' counts.
+              this.router.reject(bytes, e, this.positionOf(ps, m, offset));
+              continue;
+            }
+            value = this.deadLetterResult(bytes, e, this.positionOf(ps, m, offset)) as T;
+          }
+        } else {
+          const v = this.deserializeRecord(ps, m, offset);
+          if (v === undefined) continue;
+          value = v;
+        }
         ps.records++;
         (ps.output as SourceOutput<T>).collect(value, Number(m.timestamp));
-        if (b.i >= b.messages.length) this.endBatch(b, output);
+        if (b.i >= n) this.endBatch(b, output);
         return 'more';
       }
-      this.endBatch(b, output);
+      if (ps.finished) this.pop(b);
+      else this.endBatch(b, output);
     }
     if (this.noMoreSplits) {
       let done = true;
@@ -679,19 +702,32 @@ class KafkaSourceReader<T> implements SourceReader<T, KafkaSplit> {
     return 'nothing';
   }
 
-  private decode(ps: PartitionState<T>, m: KafkaMessage, offset: number): T | undefined {
-    if (this.deserializer === undefined) {
-      if (m.value === null || m.value === undefined) {
-        this.tombstones++;
-        return undefined;
+  /** Under 'dead-letter' (decode results): the failed record as `{ ok: false, deadLetter }`, counted. */
+  private deadLetterResult(bytes: Uint8Array, cause: unknown, position: RecordPosition): DecodeResult<unknown> {
+    const deadLetter = this.router.toDeadLetter(bytes, cause, position);
+    this.counters.countFailure('dead-letter', deadLetter.errorType);
+    return { ok: false, deadLetter };
+  }
+
+  private openOutputs(output: ReaderOutput<T>): void {
+    for (const ps of this.newOutputs) {
+      if (ps.finished) {
+        ps.released = true;
+        continue;
       }
-      const position = { topic: ps.topic, partition: ps.partition, offset, key: m.key ?? null, recordTimestamp: Number(m.timestamp) };
-      const serde = this.serde as Serde<unknown>;
-      const r = this.source.emitsDecodeResults ? this.router.decodeResult(serde, m.value, position) : this.router.decode(serde, m.value, position);
-      return r === DeadLetterRouter.REJECTED ? undefined : (r as T);
+      ps.output = output.createOutputForSplit(ps.id);
     }
+    this.newOutputs.length = 0;
+  }
+
+  private positionOf(ps: PartitionState<T>, m: KafkaMessage, offset: number): RecordPosition {
+    return { topic: ps.topic, partition: ps.partition, offset, key: m.key ?? null, recordTimestamp: Number(m.timestamp) };
+  }
+
+  /** A custom deserializer: the whole record; failures go through the policy. */
+  private deserializeRecord(ps: PartitionState<T>, m: KafkaMessage, offset: number): T | undefined {
     try {
-      return this.deserializer({
+      return (this.deserializer as (r: KafkaSourceRecord) => T | undefined)({
         topic: ps.topic,
         partition: ps.partition,
         offset,
@@ -701,8 +737,7 @@ class KafkaSourceReader<T> implements SourceReader<T, KafkaSplit> {
         headers: m.headers ?? {},
       });
     } catch (e) {
-      const position = { topic: ps.topic, partition: ps.partition, offset, key: m.key ?? null, recordTimestamp: Number(m.timestamp) };
-      this.router.reject(m.value ?? new Uint8Array(0), e, position);
+      this.router.reject(m.value ?? new Uint8Array(0), e, this.positionOf(ps, m, offset));
       return undefined;
     }
   }

@@ -1,9 +1,10 @@
 // Kafka connector parts that need no broker (the unit project runs these).
 import { type KafkaCommittable, KafkaSink, KafkaSource, kafkaCommittableSerde } from '@weir/connectors';
 import { isTwoPhaseCommittingSink, stringSerde } from '@weir/core';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { javaStringHash, parseBrokers } from '../../src/kafka/client.js';
-import { isTransient, toTopicMessages } from '../../src/kafka/KafkaSink.js';
+import { isTransient, murmur2, toTopicMessages } from '../../src/kafka/KafkaSink.js';
 import { ownerOf } from '../../src/kafka/KafkaSource.js';
 
 describe('Kafka connector options', () => {
@@ -28,12 +29,29 @@ describe('Kafka connector options', () => {
     expect(isTwoPhaseCommittingSink(alo)).toBe(false);
     expect(isTwoPhaseCommittingSink(eo)).toBe(true);
     expect(eo.markerTopic).toBe('_weir-commits.job-1');
+    expect(() => new KafkaSink({ brokers: 'b:1', topic: 't', maxInFlightRequests: 0 })).toThrow(/maxInFlightRequests/);
+    expect(() => new KafkaSink({ brokers: 'b:1', topic: 't', maxInFlightRequests: 1.5 })).toThrow(/maxInFlightRequests/);
   });
 
   it('parses brokers strings and lists', () => {
     expect(parseBrokers('a:1, b:2,')).toEqual(['a:1', 'b:2']);
     expect(parseBrokers(['a:1'])).toEqual(['a:1']);
     expect(() => parseBrokers('')).toThrow(/at least one/);
+  });
+});
+
+describe('Kafka partitioning of the at-least-once sink', () => {
+  it("murmur2 is Kafka's default partitioner hash (the same as kafkajs's Java-compatible one)", () => {
+    const kafkajsMurmur2 = createRequire(import.meta.url)('kafkajs/src/producer/partitioners/default/murmur2.js') as (key: Buffer) => number;
+    const keys = ['', 'a', 'ab', 'abc', 'abcd', 'user-42', 'k12', 'ünïcödé', 'x'.repeat(97)];
+    for (let i = 0; i < 200; i++) keys.push(`key-${i * 7919}`);
+    for (const k of keys) {
+      const b = Buffer.from(k, 'utf8');
+      expect(murmur2(b), k).toBe(kafkajsMurmur2(b));
+    }
+    // Kafka's own test vectors (org.apache.kafka.common.utils.UtilsTest#testMurmur2).
+    expect(murmur2(Buffer.from('21'))).toBe(-973932308);
+    expect(murmur2(Buffer.from('foobar'))).toBe(-790332482);
   });
 });
 

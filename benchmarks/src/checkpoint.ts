@@ -10,6 +10,7 @@
  * Usage: node --max-old-space-size=16000 dist/checkpoint.js [--case overhead|large] [--records N]
  *        [--keys N] [--state-mb N] [--reps N] [--quick] [--backend heap|level]
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +63,28 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-async function overheadRun(records: number, keys: number, backend: string, intervalMs: number | undefined): Promise<{ rate: number; checkpoints: number }> {
+/** CPU time of the main thread in ms (Linux), else null. */
+function mainThreadCpuMs(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+interface RunFigures {
+  /** Records per wall-clock second (final checkpoint left out). */
+  rate: number;
+  /** Records per CPU-second of the whole process (all threads; final checkpoint included). */
+  cpuRate: number;
+  /** Records per CPU-second of the main thread, or NaN off Linux. */
+  mainRate: number;
+  checkpoints: number;
+}
+
+async function overheadRun(records: number, keys: number, backend: string, intervalMs: number | undefined): Promise<RunFigures> {
   const dir = await mkdtemp(join(tmpdir(), 'weir-bench-cp-'));
   try {
     const sb = backendOf(backend, dir);
@@ -82,14 +104,24 @@ async function overheadRun(records: number, keys: number, backend: string, inter
       .uid('sum')
       .sinkTo({ createWriter: () => ({ write: () => void n++ }) })
       .uid('sink');
+    globalThis.gc?.();
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const m0 = mainThreadCpuMs();
     const job = env.executeAsync('checkpoint overhead');
     await job.done;
+    const cpu = process.cpuUsage(c0);
+    const m1 = mainThreadCpuMs();
     // A bounded job with checkpointing ends with a final checkpoint; it is a one-time cost of
     // ending the job, not per-record overhead, so it is left out of the rate.
     const last = job.lastCheckpoint();
     const secs = (performance.now() - t0 - (intervalMs !== undefined && last !== undefined ? last.durationMs : 0)) / 1000;
-    return { rate: records / secs, checkpoints: last?.checkpointId ?? 0 };
+    return {
+      rate: records / secs,
+      cpuRate: records / ((cpu.user + cpu.system) / 1e6),
+      mainRate: m0 === null || m1 === null ? Number.NaN : records / ((m1 - m0) / 1000),
+      checkpoints: last?.checkpointId ?? 0,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -99,20 +131,27 @@ async function overhead(o: { records: number; keys: number; reps: number; backen
   console.log(`checkpoint overhead: ${o.records.toLocaleString('en-US')} records, ${o.keys.toLocaleString('en-US')} keys, parallelism 1, median of ${o.reps}`);
   for (const backend of o.backends) {
     await overheadRun(Math.min(o.records, 500_000), o.keys, backend, undefined); // warm-up
-    const none: number[] = [];
-    const cp: number[] = [];
+    const none: RunFigures[] = [];
+    const cp: RunFigures[] = [];
     let cps = 0;
     for (let i = 0; i < o.reps; i++) {
-      none.push((await overheadRun(o.records, o.keys, backend, undefined)).rate);
+      none.push(await overheadRun(o.records, o.keys, backend, undefined));
       const r = await overheadRun(o.records, o.keys, backend, 1_000);
-      cp.push(r.rate);
+      cp.push(r);
       cps = Math.max(cps, r.checkpoints);
     }
-    const a = median(none);
-    const b = median(cp);
-    console.log(
-      `  ${backend.padEnd(5)} no checkpoints ${Math.round(a).toLocaleString('en-US')} rec/s | 1 s checkpoints ${Math.round(b).toLocaleString('en-US')} rec/s (${cps} checkpoints) | overhead ${(((a - b) / a) * 100).toFixed(1)}%`,
-    );
+    const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+    for (const [what, pick] of [
+      ['wall-clock', (r: RunFigures) => r.rate],
+      ['process CPU', (r: RunFigures) => r.cpuRate],
+      ['main-thread CPU', (r: RunFigures) => r.mainRate],
+    ] as const) {
+      const a = median(none.map(pick));
+      const b = median(cp.map(pick));
+      console.log(
+        `  ${backend.padEnd(5)} per ${what.padEnd(15)} s: no checkpoints ${fmt(a)} rec/s | 1 s checkpoints ${fmt(b)} rec/s (${cps} checkpoints) | overhead ${(((a - b) / a) * 100).toFixed(1)}%`,
+      );
+    }
   }
 }
 
@@ -146,13 +185,23 @@ async function large(o: { stateMb: number }): Promise<void> {
     console.log(`  fill ${fillSecs.toFixed(1)} s; snapshot (final checkpoint) ${(snap.durationMs / 1000).toFixed(2)} s = ${(mb / (snap.durationMs / 1000)).toFixed(0)} MB/s`);
     const env2 = StreamEnvironment.create({ parallelism: 1, checkpoint: cp, restore: 'latest' });
     build(env2, keys);
+    globalThis.gc?.();
     const t1 = performance.now();
+    const c1 = process.cpuUsage();
+    const m1 = mainThreadCpuMs();
     const job2 = env2.executeAsync('restore');
     await job2.done;
     const total = (performance.now() - t1) / 1000;
+    const cpu = process.cpuUsage(c1);
+    const m2 = mainThreadCpuMs();
     const final2 = job2.lastCheckpoint();
     const restoreSecs = total - (final2 !== undefined && final2.checkpointId !== snap.checkpointId ? final2.durationMs / 1000 : 0);
     console.log(`  restore ${restoreSecs.toFixed(2)} s = ${(mb / restoreSecs).toFixed(0)} MB/s (run ${total.toFixed(2)} s minus its own final checkpoint)`);
+    const cpuSecs = (cpu.user + cpu.system) / 1e6;
+    const mainSecs = m1 === null || m2 === null ? Number.NaN : (m2 - m1) / 1000;
+    console.log(
+      `  restore run CPU: process ${cpuSecs.toFixed(2)} s, main thread ${mainSecs.toFixed(2)} s (both include the run's own final checkpoint)`,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -16,7 +16,8 @@
  *
  * Usage:
  *   node dist/level-state.js [--records 1000000] [--keys 100000,1000000] [--cache 10000]
- *                            [--write-buffer 20000] [--case update,rmw,heap] [--dir /tmp] [--json]
+ *                            [--write-buffer 20000] [--case update,rmw,rmw-prefetch,heap]
+ *                            [--block-cache-mb 32] [--dir /tmp] [--json]
  */
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,7 @@ import {
 /** One measured case. */
 export interface LevelStateResult {
   readonly backend: 'level' | 'heap';
-  readonly mode: 'update' | 'rmw';
+  readonly mode: Mode;
   readonly keys: number;
   readonly records: number;
   readonly cacheSize: number;
@@ -52,6 +53,16 @@ export interface LevelStateResult {
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/**
+ * `update` = blind `update(n)`; `rmw` = `update(value() + 1)`; `rmw-prefetch` = the same
+ * read-modify-write, processed in batches of 1024 records (the runtime's default batch size)
+ * whose keys are read into the row cache with one `prefetch()` (`getMany`) issued while the
+ * previous batch is processed.
+ */
+type Mode = 'update' | 'rmw' | 'rmw-prefetch';
+
+const PREFETCH_BATCH = 1024;
+
 /** CPU time of the main thread in ms (Linux), else null. */
 function mainThreadCpuMs(): number | null {
   try {
@@ -65,15 +76,18 @@ function mainThreadCpuMs(): number | null {
 
 async function runCase(
   backendName: 'level' | 'heap',
-  mode: 'update' | 'rmw',
+  mode: Mode,
   keys: number,
   records: number,
   cacheSize: number,
   writeBufferSize: number,
   dir: string,
+  blockCacheBytes: number | undefined,
 ): Promise<LevelStateResult> {
   const backend: StateBackend =
-    backendName === 'level' ? new LevelStateBackend({ dir, cacheSize, writeBufferSize }) : new HeapStateBackend();
+    backendName === 'level'
+      ? new LevelStateBackend({ dir, cacheSize, writeBufferSize, ...(blockCacheBytes !== undefined ? { blockCacheBytes } : {}) })
+      : new HeapStateBackend();
   const b = (await backend.createKeyedStateBackend({
     operatorUid: 'bench',
     subtaskIndex: 0,
@@ -101,11 +115,32 @@ async function runCase(
       v.update(n);
       if (n % 10_000 === 0) await tick();
     }
-  } else {
+  } else if (mode === 'rmw') {
     for (let n = 0; n < records; n++) {
       b.setCurrentKey((Math.imul(n, 0x9e3779b1) >>> 0) % keys);
       v.update((v.value() as number) + 1);
       if (n % 10_000 === 0) await tick();
+    }
+  } else {
+    // Pipelined as a task would: the next batch's rows are read (on a LevelDB thread) while
+    // this batch is processed.
+    const keysOf = (start: number): number[] => {
+      const out: number[] = [];
+      for (let n = start; n < Math.min(records, start + PREFETCH_BATCH); n++) out.push((Math.imul(n, 0x9e3779b1) >>> 0) % keys);
+      return out;
+    };
+    let batch = keysOf(0);
+    let pending = level?.prefetch(batch);
+    for (let start = 0; start < records; start += PREFETCH_BATCH) {
+      if (pending !== undefined) await pending;
+      else if (start % 10_240 === 0) await tick();
+      const next = start + PREFETCH_BATCH < records ? keysOf(start + PREFETCH_BATCH) : [];
+      pending = level?.prefetch(next);
+      for (let i = 0; i < batch.length; i++) {
+        b.setCurrentKey(batch[i] as number);
+        v.update((v.value() as number) + 1);
+      }
+      batch = next;
     }
   }
   await level?.flush();
@@ -157,7 +192,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       keys: { type: 'string', default: '100000,1000000' },
       cache: { type: 'string', default: '10000' },
       'write-buffer': { type: 'string', default: '20000' },
-      case: { type: 'string', default: 'update,rmw,heap' },
+      case: { type: 'string', default: 'update,rmw,rmw-prefetch,heap' },
+      'block-cache-mb': { type: 'string' },
       dir: { type: 'string', default: join(tmpdir(), 'weir-bench-level') },
       quick: { type: 'boolean', default: process.env.WEIR_BENCH_QUICK === '1' },
       json: { type: 'boolean', default: false },
@@ -171,24 +207,26 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const writeBuffer = Number(values['write-buffer']);
   const cases = String(values.case).split(',');
   const dir = String(values.dir);
+  const blockCacheBytes = values['block-cache-mb'] !== undefined ? Number(values['block-cache-mb']) * 2 ** 20 : undefined;
   const results: LevelStateResult[] = [];
   for (const keys of keyCounts) {
-    if (cases.includes('update')) results.push(await runCase('level', 'update', keys, records, cacheSize, writeBuffer, dir));
-    if (cases.includes('rmw')) results.push(await runCase('level', 'rmw', keys, records, cacheSize, writeBuffer, dir));
-    if (cases.includes('heap')) results.push(await runCase('heap', 'rmw', keys, records, cacheSize, writeBuffer, dir));
+    for (const mode of ['update', 'rmw', 'rmw-prefetch'] as const) {
+      if (cases.includes(mode)) results.push(await runCase('level', mode, keys, records, cacheSize, writeBuffer, dir, blockCacheBytes));
+    }
+    if (cases.includes('heap')) results.push(await runCase('heap', 'rmw', keys, records, cacheSize, writeBuffer, dir, undefined));
   }
   if (values.json === true) {
     console.log(JSON.stringify(results, null, 2));
   } else {
     console.log('LevelDB keyed ValueState (uniformly random keys; /s = records per second)');
     console.log(
-      'backend mode    keys       cache   wall/s      process-CPU/s  main-thread-CPU/s  LevelDB reads/rec  full snap ms  incr snap ms  RSS MiB',
+      'backend mode         keys       cache   wall/s      process-CPU/s  main-thread-CPU/s  LevelDB reads/rec  full snap ms  incr snap ms  RSS MiB',
     );
     for (const r of results) {
       console.log(
         [
           r.backend.padEnd(7),
-          r.mode.padEnd(7),
+          r.mode.padEnd(12),
           String(r.keys).padEnd(10),
           String(r.cacheSize).padEnd(7),
           String(r.perWallSecond).padEnd(11),

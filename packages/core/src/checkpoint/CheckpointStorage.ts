@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeSnapshot, encodeSnapshot, type OperatorSubtaskSnapshot } from './OperatorSnapshot.js';
@@ -93,6 +93,30 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/**
+ * SHA-256 computed on the libuv thread pool (WebCrypto), so that hashing large files overlaps
+ * reading, other hashes and the JavaScript thread's work.
+ */
+async function sha256Async(bytes: Uint8Array): Promise<string> {
+  if (bytes.length < 64 * 1024) return sha256(bytes);
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
+}
+
+/** I/O and hashing jobs in flight at once (the thread pool has 4 threads by default). */
+const IO_CONCURRENCY = 4;
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; rejects with the first failure. */
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 async function writeDurably(path: string, bytes: Uint8Array | string): Promise<void> {
   const fh = await open(path, 'w');
   try {
@@ -139,6 +163,16 @@ export class CheckpointStorage {
     const sharedDir = join(this.dir, SHARED);
     await mkdir(sharedDir, { recursive: true });
     const shared = new Map<string, Uint8Array>();
+    // Hash new large blobs off the JavaScript thread first; encoding then only looks them up.
+    const unhashed = new Set<Uint8Array>();
+    for (const s of snapshots) {
+      for (const st of s.keyed?.states ?? []) {
+        for (const kg of st.keyGroups) if (kg.data.length >= SHARE_THRESHOLD && !this.known.has(kg.data)) unhashed.add(kg.data);
+      }
+    }
+    await forEachLimit([...unhashed], IO_CONCURRENCY, async (blob) => {
+      this.known.set(blob, await sha256Async(blob));
+    });
     const externalize = (blob: Uint8Array): string | undefined => {
       if (blob.length < SHARE_THRESHOLD) return undefined;
       let hash = this.known.get(blob);
@@ -165,8 +199,8 @@ export class CheckpointStorage {
       snapshots.map(async (s, i) => {
         const bytes = encoded[i] as Uint8Array;
         const file = `${String(i).padStart(4, '0')}-${s.uid.replace(/[^A-Za-z0-9_.-]/g, '_')}-${s.subtask}.state`;
-        await writeDurably(join(path, file), bytes);
-        files[i] = { file, uid: s.uid, subtask: s.subtask, size: bytes.length, sha256: sha256(bytes) };
+        const [, hash] = await Promise.all([writeDurably(join(path, file), bytes), sha256Async(bytes)]);
+        files[i] = { file, uid: s.uid, subtask: s.subtask, size: bytes.length, sha256: hash };
         sizeBytes += bytes.length;
       }),
     );
@@ -219,7 +253,7 @@ export class CheckpointStorage {
         const st = await stat(join(path, f.file));
         if (st.size !== f.size) throw new Error(`${f.file} has ${st.size} bytes, manifest says ${f.size}`);
         const bytes = await readFile(join(path, f.file));
-        if (sha256(bytes) !== f.sha256) throw new Error(`${f.file} does not match its checksum`);
+        if ((await sha256Async(bytes)) !== f.sha256) throw new Error(`${f.file} does not match its checksum`);
       }
       for (const b of manifest.shared ?? []) {
         sizeBytes += b.size;
@@ -227,7 +261,7 @@ export class CheckpointStorage {
         const bytes = await readFile(join(this.dir, SHARED, `${b.hash}.kg`)).catch(() => {
           throw new Error(`shared state blob ${b.hash} is missing`);
         });
-        if (bytes.length !== b.size || sha256(bytes) !== b.hash) throw new Error(`shared state blob ${b.hash} is corrupt`);
+        if (bytes.length !== b.size || (await sha256Async(bytes)) !== b.hash) throw new Error(`shared state blob ${b.hash} is corrupt`);
       }
     } catch (e) {
       problem = manifest === undefined ? `no valid manifest (${(e as Error).message})` : (e as Error).message;
@@ -248,7 +282,8 @@ export class CheckpointStorage {
    * through `warn` with the reason, and the previous complete one is used.
    */
   async loadLatest(warn: (message: string) => void): Promise<RestoredCheckpoint | undefined> {
-    for (const info of await this.list(true)) {
+    // `load` verifies every file against the manifest: listing does not read them a second time.
+    for (const info of await this.list(false)) {
       if (!info.complete) {
         warn(`checkpoint ${info.checkpointId} at ${info.path} is refused: ${info.problem}`);
         continue;
@@ -278,21 +313,27 @@ export class CheckpointStorage {
     if (manifest.format !== 1 || !Array.isArray(manifest.files)) throw new Error('unsupported checkpoint manifest');
     const snapshots = new Map<string, OperatorSubtaskSnapshot[]>();
     const blobs = new Map<string, Uint8Array>();
-    for (const b of manifest.shared ?? []) {
+    // Files are read and hashed several at a time (thread pool), then decoded in manifest order.
+    await forEachLimit(manifest.shared ?? [], IO_CONCURRENCY, async (b) => {
       const bytes = await readFile(join(sharedDir, `${b.hash}.kg`)).catch(() => {
         throw new Error(`shared state blob ${b.hash} is missing`);
       });
-      if (bytes.length !== b.size || sha256(bytes) !== b.hash) throw new Error(`shared state blob ${b.hash} is corrupt`);
+      if (bytes.length !== b.size || (await sha256Async(bytes)) !== b.hash) throw new Error(`shared state blob ${b.hash} is corrupt`);
       blobs.set(b.hash, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    }
+    });
     const resolve = (ref: string): Uint8Array => {
       const b = blobs.get(ref);
       if (b === undefined) throw new Error(`state refers to shared blob ${ref}, which the manifest does not list`);
       return b;
     };
-    for (const f of manifest.files) {
+    const fileBytes: Buffer[] = [];
+    await forEachLimit(manifest.files, IO_CONCURRENCY, async (f, i) => {
       const bytes = await readFile(join(path, f.file));
-      if (bytes.length !== f.size || sha256(bytes) !== f.sha256) throw new Error(`${f.file} does not match the manifest`);
+      if (bytes.length !== f.size || (await sha256Async(bytes)) !== f.sha256) throw new Error(`${f.file} does not match the manifest`);
+      fileBytes[i] = bytes;
+    });
+    for (const [i, f] of manifest.files.entries()) {
+      const bytes = fileBytes[i] as Buffer;
       const snap = decodeSnapshot(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), resolve);
       if (snap.uid !== f.uid || snap.subtask !== f.subtask) throw new Error(`${f.file} holds the wrong operator`);
       const list = snapshots.get(snap.uid) ?? [];

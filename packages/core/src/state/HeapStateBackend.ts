@@ -1,7 +1,8 @@
 import type { Clock } from '../api/Clock.js';
 import type { KeyType } from '../api/types.js';
 import { type KeyGroupRange, keyGroupFor } from '../runtime/keygroups.js';
-import { BinaryReader, BinaryWriter } from './codec.js';
+import type { BinaryReader, BinaryWriter } from './codec.js';
+import { encodeKeyGroup, type KeyGroupColumns, ownedKeyGroups, readKeyGroup } from './keyGroupFormat.js';
 import { isJsonSerde } from '../api/Serde.js';
 import type {
   AggregatingStateDescriptor,
@@ -94,6 +95,11 @@ class StateTable {
       for (const [ns, m] of ng) g.set(ns, m);
     });
     return view;
+  }
+
+  /** The non-void namespaces of key group index `idx` (from the range start), for snapshots. */
+  namespacedGroup(idx: number): ReadonlyMap<Namespace, ReadonlyMap<KeyType, unknown>> | undefined {
+    return this.nsGroups[idx];
   }
 
   get(kg: number, ns: Namespace, key: KeyType): unknown {
@@ -219,6 +225,12 @@ abstract class HeapState {
   private get jsonValues(): boolean {
     if (this.jsonValuesCache === undefined) this.jsonValuesCache = isJsonSerde(this.descriptor.serde);
     return this.jsonValuesCache;
+  }
+
+  /** Whether snapshots may write this state's values as one JSON array per key group. */
+  snapshotValuesAsJson(): boolean {
+    const kind = this.descriptor.kind;
+    return this.ttlMs === 0 && this.jsonValues && kind !== 'list' && kind !== 'map';
   }
 
   protected encodeLeaf(w: BinaryWriter, stored: unknown): void {
@@ -678,31 +690,19 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   snapshot(): KeyedStateSnapshot {
     const now = this.clock.now();
+    const start = this.keyGroupRange.start;
     const states: Array<KeyedStateSnapshot['states'][number]> = [];
     for (const [name, state] of this.states) {
+      const columns = this.columnsOf(state.table);
+      const asJson = state.snapshotValuesAsJson();
+      const encodeEntry = (w: BinaryWriter, stored: unknown): boolean => state.encodeEntry(w, stored, now);
       const keyGroups: Array<{ keyGroup: number; data: Uint8Array }> = [];
-      state.table.groups.forEach((g, i) => {
-        if (g === undefined) return;
-        let n = 0;
-        for (const m of g.values()) n += m.size;
-        const w = new BinaryWriter(64 + n * 32);
-        for (const [ns, m] of g) {
-          for (const [key, stored] of m) {
-            const mark = w.length;
-            w.u8(1);
-            w.key(ns);
-            w.key(key);
-            const slot = w.beginLength();
-            if (!state.encodeEntry(w, stored, now)) {
-              w.truncate(mark);
-              continue;
-            }
-            w.endLength(slot);
-          }
-        }
-        w.u8(0);
-        keyGroups.push({ keyGroup: this.keyGroupRange.start + i, data: w.finish() });
-      });
+      for (let i = 0; i < columns.length; i++) {
+        const c = columns[i];
+        if (c === undefined) continue;
+        const data = encodeKeyGroup(c, asJson, encodeEntry);
+        if (data !== undefined) keyGroups.push({ keyGroup: start + i, data });
+      }
       states.push({ name, kind: state.descriptor.kind, keyGroups });
     }
     // Restored state that no operator has requested yet is carried over unchanged.
@@ -721,19 +721,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
    * (the serde lives on the descriptor), so restore keeps the raw bytes until then.
    */
   restore(snapshots: readonly KeyedStateSnapshot[]): void {
-    for (const snap of snapshots) {
-      if (snap.maxParallelism !== this.maxParallelism) {
-        throw new Error(
-          `cannot restore keyed state written with maxParallelism ${snap.maxParallelism} into a job with maxParallelism ${this.maxParallelism}`,
-        );
-      }
-      for (const st of snap.states) {
-        for (const { keyGroup, data } of st.keyGroups) {
-          if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) continue;
-          this.rawRestored.push({ name: st.name, kind: st.kind, keyGroup, data });
-        }
-      }
-    }
+    const { start, end } = this.keyGroupRange;
+    for (const raw of ownedKeyGroups(snapshots, this.maxParallelism, start, end)) this.rawRestored.push(raw);
     // States registered before restore() decode now; the others when first requested.
     this.materializeRestored();
   }
@@ -757,18 +746,56 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       if (state.descriptor.kind !== raw.kind) {
         throw new TypeError(`restored state '${raw.name}' is ${raw.kind} state but is registered as ${state.descriptor.kind}`);
       }
-      const r = new BinaryReader(raw.data);
-      while (r.u8() === 1) {
-        const ns = r.key() as Namespace;
-        const key = r.key();
-        const len = r.varint();
-        const end = r.position + len;
-        const value = state.decodeEntry(r);
-        if (r.position !== end) throw new Error(`restored state '${raw.name}' has a malformed entry`);
-        state.table.put(raw.keyGroup, ns, key, value);
+      const table = state.table;
+      const kg = raw.keyGroup;
+      const ttl = state.ttlMs !== 0;
+      const now = this.clock.now();
+      try {
+        readKeyGroup(raw.data, {
+          // Plain JSON values carry no TTL time: a state that has TTL now starts it at restore.
+          value: (ns, key, v) => table.put(kg, ns, key, ttl ? ({ v, t: now } satisfies TtlEntry) : v),
+          entry: (ns, key, r) => table.put(kg, ns, key, state.decodeEntry(r)),
+        });
+      } catch (e) {
+        throw new Error(`restored state '${raw.name}' (key group ${kg}) is malformed: ${(e as Error).message}`, { cause: e });
       }
     }
     this.rawRestored = remaining;
+  }
+
+  /** The entries of `table` per owned key group (index from the range start), as columns. */
+  private columnsOf(table: StateTable): Array<KeyGroupColumns | undefined> {
+    const count = Math.max(0, this.keyGroupRange.end - this.keyGroupRange.start + 1);
+    const columns: Array<KeyGroupColumns | undefined> = new Array(count).fill(undefined);
+    const start = this.keyGroupRange.start;
+    const maxParallelism = this.maxParallelism;
+    // Void-namespace entries come first in each key group (one run); forEach avoids an entry
+    // array per element.
+    table.voidMap.forEach((stored, key) => {
+      const idx = keyGroupFor(key, maxParallelism) - start;
+      let c = columns[idx];
+      if (c === undefined) columns[idx] = c = { namespaces: [VOID_NAMESPACE], runLengths: [0], keys: [], values: [] };
+      c.keys.push(key);
+      c.values.push(stored);
+    });
+    for (let idx = 0; idx < count; idx++) {
+      const c0 = columns[idx];
+      if (c0 !== undefined) c0.runLengths[0] = c0.keys.length;
+      const ng = table.namespacedGroup(idx);
+      if (ng === undefined) continue;
+      let c = c0;
+      if (c === undefined) columns[idx] = c = { namespaces: [], runLengths: [], keys: [], values: [] };
+      for (const [ns, m] of ng) {
+        c.namespaces.push(ns);
+        c.runLengths.push(m.size);
+        const { keys, values } = c;
+        m.forEach((stored, key) => {
+          keys.push(key);
+          values.push(stored);
+        });
+      }
+    }
+    return columns;
   }
 
   dispose(): void {

@@ -68,6 +68,7 @@ import {
   type StateBackend,
   VOID_NAMESPACE,
 } from './StateBackend.js';
+import { ownedKeyGroups, readKeyGroup } from './keyGroupFormat.js';
 
 /**
  * Options of {@link LevelStateBackend}.
@@ -414,6 +415,12 @@ class RowCache {
   private young = new Map<string, unknown>();
   private old = new Map<string, unknown>();
   private readonly half: number;
+  /** Prefetches in flight; while there are any, what leaves the cache is remembered. */
+  private tracking = 0;
+  /** Dropped generations and deleted rows since tracking began (see {@link RowCache.evicted}). */
+  private retired: Array<Map<string, unknown>> = [];
+  private retiredKeys = new Set<string>();
+  private clearedWhileTracking = false;
 
   constructor(cap: number) {
     this.half = Math.max(1, Math.floor(cap / 2));
@@ -435,9 +442,30 @@ class RowCache {
   set(k: string, v: unknown): void {
     this.young.set(k, v);
     if (this.young.size >= this.half) {
+      if (this.tracking > 0) this.retired.push(this.old);
       this.old = this.young;
       this.young = new Map();
     }
+  }
+
+  /** Starts remembering evictions (a prefetch was issued). */
+  track(): void {
+    this.tracking++;
+  }
+
+  /** Stops remembering evictions for one prefetch; forgets them when none is left. */
+  untrack(): void {
+    if (--this.tracking > 0) return;
+    this.retired = [];
+    this.retiredKeys.clear();
+    this.clearedWhileTracking = false;
+  }
+
+  /** Whether row `k` may have left the cache since tracking began. */
+  evicted(k: string): boolean {
+    if (this.clearedWhileTracking || this.retiredKeys.has(k)) return true;
+    for (const m of this.retired) if (m.has(k)) return true;
+    return false;
   }
 
   /** Sets `k` where it is cached (no promotion, no duplicate), else inserts it. */
@@ -448,11 +476,13 @@ class RowCache {
   }
 
   delete(k: string): void {
+    if (this.tracking > 0) this.retiredKeys.add(k);
     this.young.delete(k);
     this.old.delete(k);
   }
 
   clear(): void {
+    if (this.tracking > 0) this.clearedWhileTracking = true;
     this.young.clear();
     this.old.clear();
   }
@@ -505,6 +535,11 @@ class Table {
       this.dirty.set(k, v);
     }
     return v;
+  }
+
+  /** Whether reading row `k` now would go to LevelDB (not buffered, in flight or cached). */
+  needsRead(k: string): boolean {
+    return this.dirty.get(k) === undefined && this.inflight?.get(k) === undefined && this.store.cache.peek(k) === undefined;
   }
 
   /** Whether row `k` (not in the write buffer) exists, when known without reading LevelDB. */
@@ -614,6 +649,11 @@ abstract class LevelState {
 
   /** Writes one restored snapshot entry (heap entry encoding) under row prefix `p`. */
   abstract restoreEntry(p: string, entry: Buffer): void;
+
+  /** Writes one restored plain value (a JSON column of a snapshot) under row prefix `p`. */
+  restoreValue(_p: string, _value: unknown): void {
+    throw new TypeError(`restored ${this.descriptor.kind} state '${this.descriptor.name}' holds plain values, which only single-value states have`);
+  }
 }
 
 /** Value, reducing and aggregating state: one row per (key, namespace). */
@@ -655,6 +695,10 @@ abstract class SingleRowState extends LevelState {
 
   restoreEntry(p: string, entry: Buffer): void {
     this.t.set(p, new RawBytes(entry));
+  }
+
+  override restoreValue(p: string, value: unknown): void {
+    this.t.set(p, this.wrap(value));
   }
 }
 
@@ -1478,6 +1522,8 @@ export interface LevelStateStats {
   lastSnapshotReusedKeyGroups: number;
   /** Rows in the read cache. */
   cachedRows: number;
+  /** Rows requested by `prefetch()` (read with one `getMany` per call). */
+  prefetched: number;
 }
 
 /**
@@ -1525,6 +1571,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     lastSnapshotScannedKeyGroups: 0,
     lastSnapshotReusedKeyGroups: 0,
     cachedRows: 0,
+    prefetched: 0,
   };
 
   /** @internal */
@@ -1606,6 +1653,77 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     const v = codec.decode(b);
     this.cache.set(k, v);
     return v;
+  }
+
+  /**
+   * Reads the rows of `keys` in the void namespace (the head row of every registered state:
+   * the value of value, reducing and aggregating state) into the read cache with one
+   * asynchronous `getMany`, which LevelDB serves on a thread-pool thread. A keyed operator calls
+   * it with the keys of an input batch before processing the batch, so that the reads of
+   * uncached rows do not each cost a synchronous `getSync` on the task's thread.
+   *
+   * `getMany` reads a LevelDB snapshot taken at the call. A row that is not in memory at the
+   * call (not buffered, in flight or cached) has its latest value in that snapshot; a write
+   * after the call keeps the row in memory until the cache evicts it. So at completion a row
+   * is cached only when it is still not in memory and did not leave the cache meanwhile: the
+   * prefetch may overlap processing (of the previous batch) and never hides a write.
+   * @param keys - keys about to be processed (duplicates and cached rows cost nothing)
+   * @returns when the rows are cached, or `undefined` when every row is already in memory
+   */
+  prefetch(keys: readonly KeyType[]): Promise<void> | undefined {
+    if (this.disposed || this.failure !== undefined) return undefined;
+    const heads: Table[] = [];
+    const sids: string[] = [];
+    for (const st of this.bySid) {
+      if (st === undefined) continue;
+      heads.push(st.head);
+      sids.push(st.sidStr);
+    }
+    if (heads.length === 0) return undefined;
+    const voidNs = encodeKey(VOID_NAMESPACE);
+    const rows: string[] = [];
+    const tables: Table[] = [];
+    const seen = new Set<string>();
+    const mp = this.maxParallelism;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as KeyType;
+      const base = encodeKey(key) + voidNs;
+      const kg = keyGroupFor(key, mp);
+      if (kg < this.kgStart || kg >= this.kgStart + this.kgCount) continue;
+      const kgs = kgStr(kg);
+      for (let j = 0; j < heads.length; j++) {
+        const row = kgs + (sids[j] as string) + base;
+        const t = heads[j] as Table;
+        if (seen.has(row) || !t.needsRead(row)) continue;
+        seen.add(row);
+        rows.push(row);
+        tables.push(t);
+      }
+    }
+    if (rows.length === 0) return undefined;
+    this.statsData.prefetched += rows.length;
+    const cache = this.cache;
+    cache.track();
+    return this.db.getMany(rows.map((r) => Buffer.from(r, 'latin1'))).then(
+      (values) => {
+        try {
+          if (this.disposed) return;
+          for (let i = 0; i < rows.length; i++) {
+            const row = rows[i] as string;
+            const t = tables[i] as Table;
+            if (!t.needsRead(row) || cache.evicted(row)) continue;
+            const b = values[i];
+            cache.set(row, b === undefined ? ABSENT : t.codec.decode(b));
+          }
+        } finally {
+          cache.untrack();
+        }
+      },
+      () => {
+        // A failed prefetch only means the rows are read synchronously later.
+        cache.untrack();
+      },
+    );
   }
 
   /** Marks the key group of row `k` as written. @internal */
@@ -2022,19 +2140,8 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   /** Loads the owned key groups of `snapshots` (decoded when each state is registered). */
   restore(snapshots: readonly KeyedStateSnapshot[]): void {
     this.checkOpen();
-    for (const snap of snapshots) {
-      if (snap.maxParallelism !== this.maxParallelism) {
-        throw new Error(
-          `cannot restore keyed state written with maxParallelism ${snap.maxParallelism} into a job with maxParallelism ${this.maxParallelism}`,
-        );
-      }
-      for (const st of snap.states) {
-        for (const { keyGroup, data } of st.keyGroups) {
-          if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) continue;
-          this.rawRestored.push({ name: st.name, kind: st.kind, keyGroup, data });
-        }
-      }
-    }
+    const { start, end } = this.keyGroupRange;
+    for (const raw of ownedKeyGroups(snapshots, this.maxParallelism, start, end)) this.rawRestored.push(raw);
     this.materializeRestored();
   }
 
@@ -2055,19 +2162,26 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
       if (state.descriptor.kind !== raw.kind) {
         throw new TypeError(`restored state '${raw.name}' is ${raw.kind} state but is registered as ${state.descriptor.kind}`);
       }
-      const buf = Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
       const prefix = kgStr(raw.keyGroup) + state.sidStr;
-      let pos = 0;
-      while (buf[pos] === 1) {
-        const nsStart = pos + 1;
-        const nsEnd = skipKey(buf, nsStart);
-        const keyEnd = skipKey(buf, nsEnd);
-        const len = readVarint(buf, keyEnd);
-        const entry = buf.subarray(rpos, rpos + len);
-        pos = rpos + len;
-        if (pos > buf.length) throw new RangeError('truncated state snapshot');
-        const p = prefix + buf.toString('latin1', nsEnd, keyEnd) + buf.toString('latin1', nsStart, nsEnd);
-        state.restoreEntry(p, entry);
+      let lastNs: Namespace | undefined;
+      let nsEnc = '';
+      const rowPrefix = (ns: Namespace, key: KeyType): string => {
+        if (ns !== lastNs) {
+          lastNs = ns;
+          nsEnc = encodeKey(ns);
+        }
+        return prefix + encodeKey(key) + nsEnc;
+      };
+      try {
+        readKeyGroup(raw.data, {
+          value: (ns, key, v) => state.restoreValue(rowPrefix(ns, key), v),
+          entry: (ns, key, r, len) => {
+            const b = r.raw(len);
+            state.restoreEntry(rowPrefix(ns, key), Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+          },
+        });
+      } catch (e) {
+        throw new Error(`restored state '${raw.name}' (key group ${raw.keyGroup}) is malformed: ${(e as Error).message}`, { cause: e });
       }
     }
     this.rawRestored = remaining;

@@ -136,8 +136,38 @@ export class BinaryWriter {
     }
   }
 
+  /**
+   * Writes `text` as UTF-8 with a varint length prefix, given its UTF-8 length (e.g. from
+   * `Buffer.byteLength`), without a temporary buffer.
+   */
+  utf8(text: string, byteLength: number): void {
+    this.varint(byteLength);
+    this.ensure(byteLength);
+    // Equal lengths mean ASCII, which Latin-1 writes as a plain copy.
+    const encoding = byteLength === text.length ? 'latin1' : 'utf8';
+    const written = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, byteLength).write(text, 0, byteLength, encoding);
+    if (written !== byteLength) throw new RangeError('utf8: byteLength does not match the text');
+    this.pos += written;
+  }
+
+  /** Appends bytes as they are (no length prefix). */
+  append(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** The bytes written so far, as a view (valid until the next write). */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /**
+   * The bytes written. When the buffer is exactly full it is returned as is (no copy), so
+   * nothing may be written after `finish()`.
+   */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    return this.pos === this.buf.length ? this.buf : this.buf.slice(0, this.pos);
   }
 }
 
@@ -195,6 +225,34 @@ export class BinaryReader {
     const text = decoder.decode(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
     return JSON.parse(text);
+  }
+
+  /** Reads `n` little-endian f64s into an array. */
+  f64Array(n: number): Float64Array {
+    this.need(8 * n);
+    const out = new Float64Array(n);
+    const v = this.view;
+    for (let i = 0, p = this.pos; i < n; i++, p += 8) out[i] = v.getFloat64(p, true);
+    this.pos += 8 * n;
+    return out;
+  }
+
+  /** Reads a string written by {@link BinaryWriter.utf8} (or {@link BinaryWriter.bytes} of UTF-8). */
+  utf8(): string {
+    const n = this.varint();
+    this.need(n);
+    const b = this.buf;
+    const s = Buffer.from(b.buffer, b.byteOffset + this.pos, n).toString('utf8');
+    this.pos += n;
+    return s;
+  }
+
+  /** The next `n` bytes as a view (no length prefix). */
+  raw(n: number): Uint8Array {
+    this.need(n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
   }
 
   bytes(): Uint8Array {

@@ -35,6 +35,7 @@ import {
 } from '@weir/core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readKeyGroup } from '../../src/state/keyGroupFormat.js';
 
 const DIR = join(tmpdir(), `weir-level-test-${process.pid}`);
 afterAll(() => rmSync(DIR, { recursive: true, force: true }));
@@ -107,28 +108,31 @@ function canon(snaps: readonly KeyedStateSnapshot[], d: Descs): string[] {
       if (desc === undefined) throw new Error(`unknown state ${st.name}`);
       const ttl = desc.ttl !== undefined;
       for (const { keyGroup, data } of st.keyGroups) {
-        const r = new Reader(data);
-        while (r.u8() === 1) {
-          const ns = r.key();
-          const key = r.key();
-          const e = new Reader(r.bytes());
-          const leaf = (): unknown => {
-            const t = ttl ? e.f64() : undefined;
-            const v = desc.serde.deserialize(e.bytes());
-            return ttl ? { v, t } : v;
-          };
-          let entry: unknown;
-          if (st.kind === 'list') {
-            const n = e.varint();
-            entry = Array.from({ length: n }, leaf);
-          } else if (st.kind === 'map') {
-            const n = e.varint();
-            const pairs: Array<[string, unknown]> = [];
-            for (let i = 0; i < n; i++) pairs.push([new TextDecoder().decode(e.bytes()), leaf()]);
-            entry = pairs.sort((x, y) => (x[0] < y[0] ? -1 : 1));
-          } else entry = leaf();
+        const push = (ns: KeyType, key: KeyType, entry: unknown): void => {
           out.push(`${st.name}|${keyGroup}|${typeof ns}:${String(ns)}|${typeof key}:${String(key)}|${JSON.stringify(entry)}`);
-        }
+        };
+        readKeyGroup(data, {
+          value: push,
+          entry: (ns, key, r, len) => {
+            const e = new Reader(r.raw(len));
+            const leaf = (): unknown => {
+              const t = ttl ? e.f64() : undefined;
+              const v = desc.serde.deserialize(e.bytes());
+              return ttl ? { v, t } : v;
+            };
+            let entry: unknown;
+            if (st.kind === 'list') {
+              const n = e.varint();
+              entry = Array.from({ length: n }, leaf);
+            } else if (st.kind === 'map') {
+              const n = e.varint();
+              const pairs: Array<[string, unknown]> = [];
+              for (let i = 0; i < n; i++) pairs.push([new TextDecoder().decode(e.bytes()), leaf()]);
+              entry = pairs.sort((x, y) => (x[0] < y[0] ? -1 : 1));
+            } else entry = leaf();
+            push(ns, key, entry);
+          },
+        });
       }
     }
   }

@@ -7,6 +7,7 @@ import {
   type SourceReader,
   type SourceSplit,
   type SplitEnumeratorContext,
+  SplitQueueReader,
   StaticSplitEnumerator,
 } from '@weir/core';
 
@@ -18,8 +19,6 @@ export interface IteratorSplit extends SourceSplit {
   /** Number of items already emitted. */
   position: number;
 }
-
-const RESOLVED = Promise.resolve();
 
 /**
  * A bounded, non-parallel source over a deterministic iterator, created lazily by `factory`
@@ -66,18 +65,16 @@ export class IteratorSource<T> implements Source<T, IteratorSplit, IteratorSplit
   }
 }
 
-class IteratorReader<T> implements SourceReader<T, IteratorSplit> {
-  private split: IteratorSplit | undefined;
+/** Pulls the items of its one split (the source has one) from a fresh iterator, skipping to the split's position. */
+class IteratorReader<T> extends SplitQueueReader<T, IteratorSplit> {
   private it: Iterator<T> | undefined;
-  private noMoreSplits = false;
-  private wake: (() => void) | undefined;
 
-  constructor(private readonly factory: () => Iterator<T>) {}
-
-  start(): void {}
+  constructor(private readonly factory: () => Iterator<T>) {
+    super();
+  }
 
   pollNext(output: ReaderOutput<T>): InputStatus {
-    const split = this.split;
+    const split = this.splits[0];
     if (split === undefined) return this.noMoreSplits ? 'end' : 'nothing';
     let it = this.it;
     if (it === undefined) {
@@ -87,7 +84,7 @@ class IteratorReader<T> implements SourceReader<T, IteratorSplit> {
     }
     const r = it.next();
     if (r.done === true) {
-      this.split = undefined;
+      this.splits.shift();
       this.it = undefined;
       return this.noMoreSplits ? 'end' : 'nothing';
     }
@@ -96,35 +93,7 @@ class IteratorReader<T> implements SourceReader<T, IteratorSplit> {
     return 'more';
   }
 
-  isAvailable(): Promise<void> {
-    if (this.split !== undefined || this.noMoreSplits) return RESOLVED;
-    return new Promise((resolve) => {
-      this.wake = resolve;
-    });
-  }
-
-  addSplits(splits: readonly IteratorSplit[]): void {
-    const s = splits[0];
-    if (s !== undefined) this.split = { ...s };
-    this.signal();
-  }
-
-  notifyNoMoreSplits(): void {
-    this.noMoreSplits = true;
-    this.signal();
-  }
-
-  private signal(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
-  snapshotState(): IteratorSplit[] {
-    return this.split === undefined ? [] : [{ ...this.split }];
-  }
-
-  close(): void {
+  override close(): void {
     this.it?.return?.();
   }
 }

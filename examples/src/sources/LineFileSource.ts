@@ -8,6 +8,7 @@ import {
   type SourceReader,
   type SourceSplit,
   type SplitEnumeratorContext,
+  SplitQueueReader,
   StaticSplitEnumerator,
 } from '@weir/core';
 
@@ -112,18 +113,15 @@ interface OpenFile {
 }
 
 /** Reads its splits' files in order, one line per poll; I/O runs between polls. */
-class LineFileReader implements SourceReader<string, LineFileSplit> {
-  private readonly splits: LineFileSplit[] = [];
+class LineFileReader extends SplitQueueReader<string, LineFileSplit> {
   private file: OpenFile | undefined;
   /** The open or read in flight; `pollNext` returns 'nothing' until it settles. */
   private io: Promise<void> | undefined;
   private failure: unknown;
-  private noMoreSplits = false;
-  private wake: (() => void) | undefined;
 
-  constructor(private readonly chunkSize: number) {}
-
-  start(): void {}
+  constructor(private readonly chunkSize: number) {
+    super();
+  }
 
   pollNext(output: ReaderOutput<string>): InputStatus {
     if (this.failure !== undefined) throw this.failure;
@@ -201,35 +199,13 @@ class LineFileReader implements SourceReader<string, LineFileSplit> {
     if (bytesRead === 0) f.eof = true;
   }
 
-  isAvailable(): Promise<void> {
+  override isAvailable(): Promise<void> {
     if (this.io !== undefined) return this.io;
-    if (this.failure !== undefined || this.splits.length > 0 || this.noMoreSplits) return RESOLVED;
-    return new Promise((resolve) => {
-      this.wake = resolve;
-    });
+    if (this.failure !== undefined) return RESOLVED;
+    return super.isAvailable();
   }
 
-  addSplits(splits: readonly LineFileSplit[]): void {
-    for (const s of splits) this.splits.push({ ...s });
-    this.signal();
-  }
-
-  notifyNoMoreSplits(): void {
-    this.noMoreSplits = true;
-    this.signal();
-  }
-
-  private signal(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
-  snapshotState(): LineFileSplit[] {
-    return this.splits.map((s) => ({ ...s }));
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.io;
     const f = this.file;
     this.file = undefined;

@@ -95,6 +95,7 @@ export type {
 export type { Sink, SinkWriter, SinkWriterContext } from './api/Sink.js';
 export { CollectionSource, type CollectionSplit } from './sources/CollectionSource.js';
 export { SequenceSource, type SequenceSplit } from './sources/SequenceSource.js';
+export { SplitQueueReader } from './sources/SplitQueueReader.js';
 export { StaticSplitEnumerator } from './sources/StaticSplitEnumerator.js';
 export { CollectSink } from './sinks/CollectSink.js';
 export { PrintSink } from './sinks/PrintSink.js';

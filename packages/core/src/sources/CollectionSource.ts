@@ -1,5 +1,6 @@
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceSplit, SplitEnumeratorContext } from '../api/Source.js';
 import { jsonSerde, type Serde } from '../api/Serde.js';
+import { SplitQueueReader } from './SplitQueueReader.js';
 import { StaticSplitEnumerator } from './StaticSplitEnumerator.js';
 
 /**
@@ -12,8 +13,6 @@ export interface CollectionSplit<T> extends SourceSplit {
   /** Index of the next item to emit. */
   position: number;
 }
-
-const RESOLVED = Promise.resolve();
 
 /**
  * A bounded, non-parallel source over an in-memory array (`env.fromCollection`). Emits in
@@ -67,13 +66,7 @@ export class CollectionSource<T> implements Source<T, CollectionSplit<T>, Array<
 }
 
 /** Emits the items of its splits one per poll. */
-class CollectionReader<T> implements SourceReader<T, CollectionSplit<T>> {
-  private readonly splits: Array<CollectionSplit<T>> = [];
-  private noMoreSplits = false;
-  private wake: (() => void) | undefined;
-
-  start(): void {}
-
+class CollectionReader<T> extends SplitQueueReader<T, CollectionSplit<T>> {
   pollNext(output: ReaderOutput<T>): InputStatus {
     const split = this.splits[0];
     if (split === undefined) return this.noMoreSplits ? 'end' : 'nothing';
@@ -85,33 +78,4 @@ class CollectionReader<T> implements SourceReader<T, CollectionSplit<T>> {
     this.splits.shift();
     return this.splits.length > 0 || !this.noMoreSplits ? 'more' : 'end';
   }
-
-  isAvailable(): Promise<void> {
-    if (this.splits.length > 0 || this.noMoreSplits) return RESOLVED;
-    return new Promise((resolve) => {
-      this.wake = resolve;
-    });
-  }
-
-  addSplits(splits: ReadonlyArray<CollectionSplit<T>>): void {
-    this.splits.push(...splits);
-    this.signal();
-  }
-
-  notifyNoMoreSplits(): void {
-    this.noMoreSplits = true;
-    this.signal();
-  }
-
-  private signal(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
-  snapshotState(): Array<CollectionSplit<T>> {
-    return this.splits.map((s) => ({ ...s }));
-  }
-
-  close(): void {}
 }

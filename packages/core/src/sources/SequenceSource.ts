@@ -1,5 +1,6 @@
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceSplit, SplitEnumeratorContext } from '../api/Source.js';
 import { jsonSerde, type Serde } from '../api/Serde.js';
+import { SplitQueueReader } from './SplitQueueReader.js';
 import { StaticSplitEnumerator } from './StaticSplitEnumerator.js';
 
 /**
@@ -12,8 +13,6 @@ export interface SequenceSplit extends SourceSplit {
   /** Last number, inclusive. */
   readonly end: number;
 }
-
-const RESOLVED = Promise.resolve();
 
 /**
  * A bounded, parallel source of the integers `start..end` inclusive (`env.fromSequence`), split
@@ -66,13 +65,7 @@ export class SequenceSource implements Source<number, SequenceSplit, SequenceSpl
   }
 }
 
-class SequenceReader implements SourceReader<number, SequenceSplit> {
-  private readonly splits: SequenceSplit[] = [];
-  private noMoreSplits = false;
-  private wake: (() => void) | undefined;
-
-  start(): void {}
-
+class SequenceReader extends SplitQueueReader<number, SequenceSplit> {
   pollNext(output: ReaderOutput<number>): InputStatus {
     const split = this.splits[0];
     if (split === undefined) return this.noMoreSplits ? 'end' : 'nothing';
@@ -83,33 +76,4 @@ class SequenceReader implements SourceReader<number, SequenceSplit> {
     this.splits.shift();
     return this.splits.length > 0 || !this.noMoreSplits ? 'more' : 'end';
   }
-
-  isAvailable(): Promise<void> {
-    if (this.splits.length > 0 || this.noMoreSplits) return RESOLVED;
-    return new Promise((resolve) => {
-      this.wake = resolve;
-    });
-  }
-
-  addSplits(splits: readonly SequenceSplit[]): void {
-    this.splits.push(...splits.map((s) => ({ ...s })));
-    this.signal();
-  }
-
-  notifyNoMoreSplits(): void {
-    this.noMoreSplits = true;
-    this.signal();
-  }
-
-  private signal(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
-  snapshotState(): SequenceSplit[] {
-    return this.splits.map((s) => ({ ...s }));
-  }
-
-  close(): void {}
 }

@@ -1,9 +1,7 @@
-import type { InputStatus, ReaderOutput, SourceReader } from '@weir/core';
+import { type InputStatus, type ReaderOutput, SplitQueueReader } from '@weir/core';
 import type { FileSplit } from '../FileSplit.js';
 import type { SourceCounters } from './SourceCounters.js';
 import type { SplitCursor } from './SplitCursor.js';
-
-const RESOLVED = Promise.resolve();
 
 /**
  * The reader of one subtask of a {@link FileSource}: reads its splits one after the other through
@@ -12,19 +10,16 @@ const RESOLVED = Promise.resolve();
  * is the unfinished splits with the current one's exact position.
  * @internal
  */
-export class FileSourceReader<T> implements SourceReader<T, FileSplit> {
-  private readonly splits: FileSplit[] = [];
+export class FileSourceReader<T> extends SplitQueueReader<T, FileSplit> {
   private cursor: SplitCursor<T> | undefined;
-  private noMoreSplits = false;
-  private wake: (() => void) | undefined;
   private closing: Promise<unknown>[] = [];
 
   constructor(
     private readonly cursorFor: (split: FileSplit) => SplitCursor<T>,
     private readonly counters: SourceCounters,
-  ) {}
-
-  start(): void {}
+  ) {
+    super();
+  }
 
   pollNext(output: ReaderOutput<T>): InputStatus {
     for (;;) {
@@ -45,31 +40,12 @@ export class FileSourceReader<T> implements SourceReader<T, FileSplit> {
     }
   }
 
-  isAvailable(): Promise<void> {
+  override isAvailable(): Promise<void> {
     if (this.cursor !== undefined) return this.cursor.ready();
-    if (this.splits.length > 0 || this.noMoreSplits) return RESOLVED;
-    return new Promise((resolve) => {
-      this.wake = resolve;
-    });
+    return super.isAvailable();
   }
 
-  addSplits(splits: readonly FileSplit[]): void {
-    for (const s of splits) this.splits.push({ ...s });
-    this.signal();
-  }
-
-  notifyNoMoreSplits(): void {
-    this.noMoreSplits = true;
-    this.signal();
-  }
-
-  private signal(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
-  snapshotState(): FileSplit[] {
+  override snapshotState(): FileSplit[] {
     const out: FileSplit[] = [];
     for (let i = 0; i < this.splits.length; i++) {
       const s = this.splits[i] as FileSplit;
@@ -78,7 +54,7 @@ export class FileSourceReader<T> implements SourceReader<T, FileSplit> {
     return out;
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     const c = this.cursor;
     this.cursor = undefined;
     await Promise.all(this.closing);

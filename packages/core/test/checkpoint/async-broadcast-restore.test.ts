@@ -1,50 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  AsyncDataStream,
-  type Collector,
-  type KeyedProcessContext,
-  type KeyedProcessFunction,
-  MapStateDescriptor,
-  type RuntimeContext,
-  StreamEnvironment,
-  type ValueState,
-  ValueStateDescriptor,
-  WatermarkStrategy,
-} from '@weir/core';
+import { describe, expect, it } from 'vitest';
+import { AsyncDataStream, MapStateDescriptor, StreamEnvironment, WatermarkStrategy } from '@weir/core';
 import { GatedSequenceSource } from '@weir/core/testing';
-
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
-
-/** Sums per key; emits (key, sum) on every record. */
-class RunningSum implements KeyedProcessFunction<number, number, [number, number]> {
-  private sum!: ValueState<number>;
-  open(ctx: RuntimeContext): void {
-    this.sum = ctx.getState(new ValueStateDescriptor<number>('sum'));
-  }
-  processElement(v: number, ctx: KeyedProcessContext<number>, out: Collector<[number, number]>): void {
-    const s = (this.sum.value() ?? 0) + v;
-    this.sum.update(s);
-    out.collect([ctx.getCurrentKey(), s]);
-  }
-}
-
-function expectedSums(n: number): Map<number, number> {
-  const m = new Map<number, number>();
-  for (let i = 1; i <= n; i++) m.set(i % 10, (m.get(i % 10) ?? 0) + i);
-  return m;
-}
+import { expectedSums, RunningSum, tempDir } from './helpers.js';
 
 describe('async I/O with checkpoints', () => {
   for (const mode of ['ordered', 'unordered'] as const) {
     it(`${mode}: requests in flight at a checkpoint are re-issued after a restore, exactly once`, async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'weir-async-cp-'));
-      dirs.push(dir);
+      const dir = await tempDir('weir-async-cp-');
       const n = 8_000;
       const gate = 1_000;
       // Run 1: lookups of the last records before each gate hang until released, so they are
@@ -102,8 +64,7 @@ describe('async I/O with checkpoints', () => {
 
 describe('broadcast state with checkpoints', () => {
   it('is restored from the checkpoint: the rule is not sent again, yet every instance applies it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'weir-bc-cp-'));
-    dirs.push(dir);
+    const dir = await tempDir('weir-bc-cp-');
     const factors = new MapStateDescriptor<string, number>('factors');
     let applied = 0;
     const build = (env: StreamEnvironment, events: GatedSequenceSource, out: (v: number) => void): void => {

@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type AggregateFunction,
   CheckpointStorage,
@@ -13,16 +10,7 @@ import {
   WindowAssigner,
 } from '@weir/core';
 import { GatedSequenceSource } from '@weir/core/testing';
-
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'weir-cpl-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+import { tempDir } from './helpers.js';
 
 /** A tumbling event-time assigner defined here (core tests do not depend on @weir/operators). */
 class Tumbling extends WindowAssigner<number, TimeWindow> {
@@ -88,7 +76,7 @@ describe('checkpoint lifecycle', () => {
       windowJob(env, new GatedSequenceSource(n, 1, undefined), (r) => reference.add(r));
       await env.execute();
     }
-    const dir = await tempDir();
+    const dir = await tempDir('weir-cpl-');
     const env1 = StreamEnvironment.create({ parallelism: 2, checkpoint: { dir } });
     const gated = new GatedSequenceSource(n, 4, 1_500);
     const before = new Set<string>();
@@ -112,7 +100,7 @@ describe('checkpoint lifecycle', () => {
   });
 
   it('a failed checkpoint is aborted and does not block the next', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('weir-cpl-');
     const warnings: string[] = [];
     const env = StreamEnvironment.create({ checkpoint: { dir }, warn: (m) => warnings.push(m) });
     const gated = new GatedSequenceSource(1_000, 1, 500);
@@ -145,7 +133,7 @@ describe('checkpoint lifecycle', () => {
   });
 
   it('a checkpoint that does not complete in time is aborted', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('weir-cpl-');
     const env = StreamEnvironment.create({ checkpoint: { dir, timeoutMs: 50 }, warn: () => {} });
     const gated = new GatedSequenceSource(100, 1, 50);
     let slow = true;
@@ -170,7 +158,7 @@ describe('checkpoint lifecycle', () => {
 
   it('stopWithCheckpoint stops without ending the input; a restore continues where it stopped', async () => {
     const n = 6_000;
-    const dir = await tempDir();
+    const dir = await tempDir('weir-cpl-');
     const reference = new Set<string>();
     {
       const env = StreamEnvironment.create();
@@ -196,7 +184,7 @@ describe('checkpoint lifecycle', () => {
   });
 
   it('keeps only the last `retain` complete checkpoints', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('weir-cpl-');
     const env = StreamEnvironment.create({ checkpoint: { dir, retain: 2 } });
     const gated = new GatedSequenceSource(100, 1, 50);
     env.fromSource(gated, WatermarkStrategy.noWatermarks<number>(), 'n').uid('n').sinkTo({ createWriter: () => ({ write() {} }) }).uid('s');

@@ -1,33 +1,9 @@
-import { mkdtemp, readdir, rm, writeFile, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CheckpointStorage, StreamEnvironment, WatermarkStrategy, ValueStateDescriptor, type KeyedProcessFunction, type ValueState, type RuntimeContext, type KeyedProcessContext, type Collector } from '@weir/core';
+import { describe, expect, it } from 'vitest';
+import { CheckpointStorage, StreamEnvironment, WatermarkStrategy } from '@weir/core';
 import { GatedSequenceSource } from '@weir/core/testing';
-
-
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'weir-cp-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
-
-/** Sums per key; emits (key, sum) on every record. */
-class RunningSum implements KeyedProcessFunction<number, number, [number, number]> {
-  private sum!: ValueState<number>;
-  open(ctx: RuntimeContext): void {
-    this.sum = ctx.getState(new ValueStateDescriptor<number>('sum'));
-  }
-  processElement(v: number, ctx: KeyedProcessContext<number>, out: Collector<[number, number]>): void {
-    const s = (this.sum.value() ?? 0) + v;
-    this.sum.update(s);
-    out.collect([ctx.getCurrentKey(), s]);
-  }
-}
+import { expectedSums, RunningSum, tempDir } from './helpers.js';
 
 function build(env: StreamEnvironment, n: number, sink: (v: [number, number]) => void): void {
   env
@@ -39,15 +15,9 @@ function build(env: StreamEnvironment, n: number, sink: (v: [number, number]) =>
     .uid('sink');
 }
 
-function expectedSums(n: number): Map<number, number> {
-  const m = new Map<number, number>();
-  for (let i = 1; i <= n; i++) m.set(i % 10, (m.get(i % 10) ?? 0) + i);
-  return m;
-}
-
 describe('checkpoints', () => {
   it('a bounded job with checkpointing ends with a final, complete checkpoint', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('weir-cp-');
     const env = StreamEnvironment.create({ parallelism: 2, checkpoint: { dir, intervalMs: 5 } });
     const last = new Map<number, number>();
     build(env, 5_000, ([k, s]) => void last.set(k, s));
@@ -60,7 +30,7 @@ describe('checkpoints', () => {
   });
 
   it('state and positions restored after a failure give the failure-free final state', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('weir-cp-');
     const n = 20_000;
     for (const [p1, p2] of [
       [1, 1],
@@ -114,7 +84,7 @@ describe('checkpoints', () => {
   });
 
   it('a corrupt newest checkpoint is refused and the previous complete one is used', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('weir-cp-');
     const env = StreamEnvironment.create({ checkpoint: { dir, retain: 5 } });
     build(env, 100, () => {});
     await env.execute();
@@ -141,7 +111,7 @@ describe('checkpoints', () => {
   });
 
   it('stateful operators need a uid when checkpointing is on', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('weir-cp-');
     const env = StreamEnvironment.create({ checkpoint: { dir } });
     env.fromSequence(1, 10).keyBy((x) => x % 2).process(new RunningSum()).sinkTo({ createWriter: () => ({ write() {} }) });
     await expect(env.execute()).rejects.toThrow(/needs a stable uid.*KeyedProcess/);

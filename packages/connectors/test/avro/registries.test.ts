@@ -9,19 +9,9 @@ import {
 } from '@weir/connectors';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRegistryServer, type TestRegistryServer } from './registryServer.js';
+import { V1, V2 } from './schemas.js';
 import { tempDir } from './tmp.js';
 
-const V1 = {
-  type: 'record',
-  name: 'PlayEvent',
-  namespace: 'weir.events',
-  fields: [
-    { name: 'event_id', type: 'string' },
-    { name: 'user_id', type: 'string' },
-    { name: 'timestamp_ms', type: 'long' },
-  ],
-};
-const V2 = { ...V1, fields: [...V1.fields, { name: 'country', type: 'string', default: 'unknown' }] };
 const V3_BAD = { ...V1, fields: [...V1.fields, { name: 'session_id', type: 'string' }] };
 
 const servers: TestRegistryServer[] = [];

@@ -16,6 +16,7 @@ import { jsonSerde } from '@weir/core';
 import avro from 'avsc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRegistryServer, type TestRegistryServer } from './registryServer.js';
+import { V1, V2 } from './schemas.js';
 import { tempDir } from './tmp.js';
 
 interface EventV1 {
@@ -27,17 +28,6 @@ interface EventV2 extends EventV1 {
   country: string;
 }
 
-const V1 = {
-  type: 'record',
-  name: 'PlayEvent',
-  namespace: 'weir.events',
-  fields: [
-    { name: 'event_id', type: 'string' },
-    { name: 'user_id', type: 'string' },
-    { name: 'timestamp_ms', type: 'long' },
-  ],
-};
-const V2 = { ...V1, fields: [...V1.fields, { name: 'country', type: 'string', default: 'unknown' }] };
 const SUBJECT = 'events-value';
 
 const e1: EventV1 = { event_id: 'e1', user_id: 'u_abc123', timestamp_ms: 1712419200000 };

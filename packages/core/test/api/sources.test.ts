@@ -11,6 +11,7 @@ import {
   type SourceReaderContext,
   type SourceSplit,
   type SplitEnumeratorContext,
+  SplitQueueReader,
   StaticSplitEnumerator,
   StreamEnvironment,
   WatermarkStrategy,
@@ -56,41 +57,28 @@ class TimestampSplitSource implements Source<Rec, TsSplit, TsSplit[]> {
 
   createReader(ctx: SourceReaderContext): SourceReader<Rec, TsSplit> {
     this.readers.push(ctx.subtaskIndex);
-    const schedule = this.schedule;
-    const splits: TsSplit[] = [];
-    const outputs = new Map<string, SourceOutput<Rec>>();
-    let noMore = false;
-    let step = 0;
-    let wake: (() => void) | undefined;
-    return {
-      start() {},
-      pollNext(output: ReaderOutput<Rec>): InputStatus {
-        for (const s of splits) if (!outputs.has(s.splitId)) outputs.set(s.splitId, output.createOutputForSplit(s.splitId));
-        const live = splits.filter((s) => s.position < s.timestamps.length);
-        if (live.length === 0) return noMore ? 'end' : 'nothing';
-        const s = live[(schedule[step++ % Math.max(1, schedule.length)] ?? 0) % live.length] as TsSplit;
-        const ts = s.timestamps[s.position++] as number;
-        (outputs.get(s.splitId) as SourceOutput<Rec>).collect({ split: s.splitId, ts });
-        if (s.position === s.timestamps.length) output.releaseOutputForSplit(s.splitId);
-        return 'more';
-      },
-      isAvailable: () =>
-        splits.length > 0 || noMore
-          ? Promise.resolve()
-          : new Promise<void>((resolve) => {
-              wake = resolve;
-            }),
-      addSplits(added) {
-        splits.push(...added.map((s) => ({ ...s })));
-        wake?.();
-      },
-      notifyNoMoreSplits() {
-        noMore = true;
-        wake?.();
-      },
-      snapshotState: () => splits.map((s) => ({ ...s })),
-      close() {},
-    };
+    return new TimestampSplitReader(this.schedule);
+  }
+}
+
+/** Interleaves its splits as `schedule` says, each through its own split output. */
+class TimestampSplitReader extends SplitQueueReader<Rec, TsSplit> {
+  private readonly outputs = new Map<string, SourceOutput<Rec>>();
+  private step = 0;
+
+  constructor(private readonly schedule: readonly number[]) {
+    super();
+  }
+
+  pollNext(output: ReaderOutput<Rec>): InputStatus {
+    for (const s of this.splits) if (!this.outputs.has(s.splitId)) this.outputs.set(s.splitId, output.createOutputForSplit(s.splitId));
+    const live = this.splits.filter((s) => s.position < s.timestamps.length);
+    if (live.length === 0) return this.noMoreSplits ? 'end' : 'nothing';
+    const s = live[(this.schedule[this.step++ % Math.max(1, this.schedule.length)] ?? 0) % live.length] as TsSplit;
+    const ts = s.timestamps[s.position++] as number;
+    (this.outputs.get(s.splitId) as SourceOutput<Rec>).collect({ split: s.splitId, ts });
+    if (s.position === s.timestamps.length) output.releaseOutputForSplit(s.splitId);
+    return 'more';
   }
 }
 

@@ -178,8 +178,10 @@ export type {
 } from './api/joinFunctions.js';
 export { GlobalWindow, TimeWindow, Window } from './api/windowing/Window.js';
 export {
+  isSessionAssigner,
   isSliceAssigner,
   MergingWindowAssigner,
+  type SessionAssigner,
   type SliceAssigner,
   WindowAssigner,
   type WindowAssignerContext,

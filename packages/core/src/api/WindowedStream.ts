@@ -1,3 +1,4 @@
+import { SessionWindowOperator } from '../runtime/operators/SessionWindowOperator.js';
 import { SlicingWindowOperator } from '../runtime/operators/SlicingWindowOperator.js';
 import {
   internalWindowFunction,
@@ -14,7 +15,13 @@ import type { Evictor } from './windowing/Evictor.js';
 import type { ProcessWindowFunction, WindowFunction } from './windowing/functions.js';
 import type { Trigger } from './windowing/Trigger.js';
 import type { TimeWindow, Window } from './windowing/Window.js';
-import { isSliceAssigner, MergingWindowAssigner, type WindowAssigner } from './windowing/WindowAssigner.js';
+import {
+  isSessionAssigner,
+  isSliceAssigner,
+  MergingWindowAssigner,
+  type SessionAssigner,
+  type WindowAssigner,
+} from './windowing/WindowAssigner.js';
 
 /**
  * A keyed stream cut into windows (`keyed.window(assigner)`). Event-time semantics, exactly as
@@ -119,8 +126,21 @@ export class WindowedStream<K extends KeyType, T, W extends Window> {
       this.triggerValue === undefined &&
       assigner.isEventTime() &&
       isSliceAssigner(assigner as WindowAssigner<unknown, Window>);
+    // Event-time sessions with the default trigger: one record of sessions per key.
+    const sessions =
+      !sliced && evictor === undefined && this.triggerValue === undefined && isSessionAssigner(assigner as WindowAssigner<T, Window>);
     const t = newTransformation(input.environment, 'oneInput', name, [input.transformation], () => {
       const fn = internalWindowFunction<unknown, R, K, W>(windowFn as never);
+      if (sessions) {
+        return new SessionWindowOperator<K, T, R>({
+          assigner: assigner as unknown as SessionAssigner<T>,
+          allowedLateness: lateness,
+          lateDataTag: lateTag,
+          keySelector,
+          contents,
+          windowFunction: fn as never,
+        }) as unknown as StreamOperator<unknown>;
+      }
       if (sliced) {
         return new SlicingWindowOperator<K, T, R>({
           assigner: assigner as unknown as WindowAssigner<T, TimeWindow> & { size: number; slide: number; offset: number },

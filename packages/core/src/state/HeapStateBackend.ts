@@ -254,6 +254,11 @@ abstract class HeapState {
 }
 
 class HeapValueState<T> extends HeapState implements InternalValueState<T> {
+  /** Values are held as the objects given, unless TTL wraps them. */
+  get storesByReference(): boolean {
+    return this.ttlMs === 0;
+  }
+
   value(): T | undefined {
     const stored = this.raw();
     if (this.ttlMs === 0) return stored as T | undefined;

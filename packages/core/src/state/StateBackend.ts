@@ -37,7 +37,15 @@ export interface InternalKvState {
 }
 
 /** Internal value state. @public */
-export type InternalValueState<T> = ValueState<T> & InternalKvState;
+export type InternalValueState<T> = ValueState<T> &
+  InternalKvState & {
+    /**
+     * True when the backend keeps the very object passed to `update` and returns it from
+     * `value()` (heap state without TTL): an operator that mutates a value it read in place
+     * need not write it back. Absent or false: every change must go through `update`.
+     */
+    readonly storesByReference?: boolean;
+  };
 /** Internal list state. @public */
 export type InternalListState<T> = ListState<T> & InternalKvState & {
   /** Appends the lists of `sources` to `target` (for merging windows). */

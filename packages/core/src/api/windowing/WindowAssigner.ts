@@ -67,3 +67,20 @@ export function isSliceAssigner(a: WindowAssigner<unknown, Window>): a is Window
   const s = a as Partial<SliceAssigner>;
   return typeof s.size === 'number' && typeof s.slide === 'number' && typeof s.offset === 'number';
 }
+
+/**
+ * Implemented by event-time session assigners: each element opens `[timestamp, timestamp + gap)`
+ * and a key's windows that overlap or touch merge into their cover (`EventTimeSessionWindows`).
+ * With the default trigger and no evictor the runtime then keeps each key's sessions in one
+ * record instead of going through the generic merging-window machinery.
+ * @public
+ */
+export interface SessionAssigner<T> {
+  /** The inactivity gap in ms of the session `element` opens (a positive finite number). */
+  sessionGap(element: T): number;
+}
+
+/** Whether an assigner assigns event-time sessions. @public */
+export function isSessionAssigner<T>(a: WindowAssigner<T, Window>): a is MergingWindowAssigner<T, TimeWindow> & SessionAssigner<T> {
+  return a instanceof MergingWindowAssigner && a.isEventTime() && typeof (a as Partial<SessionAssigner<T>>).sessionGap === 'function';
+}

@@ -4,16 +4,8 @@ import type { KeySelector, KeyType } from '../../api/types.js';
 import { NO_TIMESTAMP } from '../../api/types.js';
 import { TimeWindow } from '../../api/windowing/Window.js';
 import type { SliceAssigner, WindowAssigner } from '../../api/windowing/WindowAssigner.js';
-import { ValueStateDescriptor } from '../../state/descriptors.js';
-import type { InternalValueState, KeyedStateBackend } from '../../state/StateBackend.js';
-import type { InternalTimerService, TimerTarget } from '../InternalTimerService.js';
-import {
-  type InternalTimer,
-  type OneInputOperator,
-  StreamingRuntimeContext,
-  StreamOperator,
-  TimestampedCollector,
-} from '../StreamOperator.js';
+import { StreamingRuntimeContext, TimestampedCollector } from '../StreamOperator.js';
+import { type KeyRecord, KeyRecordWindowOperator } from './KeyRecordWindowOperator.js';
 import type { InternalWindowFunction, WindowContents } from './WindowOperator.js';
 
 /** Configuration of a slicing window operator. @internal */
@@ -26,6 +18,21 @@ export interface SlicingWindowOperatorConfig<K extends KeyType, T, TOut> {
   readonly windowFunction: InternalWindowFunction<unknown, TOut, K, TimeWindow>;
 }
 
+/**
+ * One key's slices and timers. The latest slice is kept inline (`ls` its start, `la` its
+ * accumulator or reduced value; `ls` is `null` when the key has no slice) because in-order
+ * data updates it almost always: then an element touches this one object. Older slices are
+ * `d`, pairs `[start, accumulator, …]` in ascending order, all before `ls` (`null` when none).
+ * `t` holds the pending event-time timers (ascending, unique).
+ * @internal
+ */
+export interface SliceRecord extends KeyRecord {
+  ls: number | null;
+  la: unknown;
+  d: unknown[] | null;
+  t: number[];
+}
+
 function gcd(a: number, b: number): number {
   while (b !== 0) {
     const t = a % b;
@@ -34,8 +41,6 @@ function gcd(a: number, b: number): number {
   }
   return a;
 }
-
-const TIMER_NS = 'w';
 
 /**
  * Tumbling and sliding event-time windows evaluated through slices (panes). Time is cut into
@@ -47,16 +52,14 @@ const TIMER_NS = 'w';
  * when the watermark reaches `end − 1`, fires again for each element that arrives within the
  * allowed lateness, and its slices are purged once no window that contains them can fire again.
  *
- * One event-time timer namespace per key: a timer at `t` means "fire the window that ends at
- * `t + 1` if it holds data, then purge the slices whose last window is cleaned at `t`". Each
- * slice registers the firing of the first window containing it that has not fired yet; each
- * firing registers the next window's if that holds data, so all windows fire in order.
+ * A key's slices and timers are one record (see {@link KeyRecordWindowOperator}). A timer at
+ * `t` means "fire the window that ends at `t + 1` if it holds data, then purge the slices whose
+ * last window is cleaned at `t`". Each slice registers, when it gets its first element, the
+ * firing of the first window containing it that has not fired yet and its cleanup; each firing
+ * registers the next window's if that holds data, so all windows fire in order.
  * @internal
  */
-export class SlicingWindowOperator<K extends KeyType, T, TOut>
-  extends StreamOperator<TOut>
-  implements OneInputOperator<T>, TimerTarget
-{
+export class SlicingWindowOperator<K extends KeyType, T, TOut> extends KeyRecordWindowOperator<T, TOut, SliceRecord> {
   // configuration
   private readonly size: number;
   private readonly slide: number;
@@ -66,14 +69,11 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut>
   private readonly reduce: ReduceFunction<T> | undefined;
   private readonly aggregate: AggregateFunction<T, unknown, unknown> | undefined;
   // transient
-  private backend!: KeyedStateBackend;
-  private slices!: InternalValueState<unknown>;
-  private timerService!: InternalTimerService;
   private collector!: TimestampedCollector<TOut>;
   private readonly input: unknown[] = [undefined];
 
   constructor(private readonly config: SlicingWindowOperatorConfig<K, T, TOut>) {
-    super();
+    super('_window-slices');
     const a = config.assigner;
     if (!(a.size > 0) || !(a.slide > 0)) throw new RangeError('window size and slide must be > 0');
     this.size = a.size;
@@ -87,10 +87,8 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut>
   }
 
   override async open(): Promise<void> {
-    this.backend = this.keyedBackend('window()');
     this.collector = new TimestampedCollector(this.output);
-    this.timerService = this.createTimerService(this);
-    this.slices = this.backend.getValueState(new ValueStateDescriptor<unknown>('_window-slices'));
+    this.openRecords();
     const rc = new StreamingRuntimeContext(this.setupInfo);
     try {
       await this.config.windowFunction.open(rc);
@@ -98,11 +96,6 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut>
       throw this.userError(e, false);
     }
     rc.afterOpen();
-  }
-
-  /** Start of the largest aligned window start `<= ts`. */
-  private alignedStart(ts: number): number {
-    return TimeWindow.windowStart(ts, this.offset, this.slide);
   }
 
   processElement(value: T, timestamp: number): void {
@@ -120,7 +113,7 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut>
         );
       }
       const wm = this.currentWatermark;
-      const lastStart = this.alignedStart(timestamp);
+      const lastStart = TimeWindow.windowStart(timestamp, this.offset, this.slide);
       const lastEnd = lastStart + this.size;
       // Sliding windows with slide > size leave gaps: an element there is in no window.
       if (timestamp >= lastEnd) return;
@@ -133,34 +126,137 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut>
         return;
       }
       const slice = TimeWindow.windowStart(timestamp, this.offset, this.sliceSize);
-      const state = this.slices;
-      state.setCurrentNamespace(slice);
-      const current = state.value();
-      if (this.reduce !== undefined) {
-        state.update(current === undefined ? value : this.reduce(current as T, value));
+      const state = this.records;
+      let rec = state.value();
+      const stored = rec !== undefined && state.storesByReference === true;
+      if (rec === undefined) rec = { at: null, ls: null, la: undefined, d: null, t: [] };
+      let created = false;
+      if (rec.ls === slice) {
+        rec.la = this.add(rec.la, value);
+      } else if (rec.ls === null || rec.ls < slice) {
+        if (rec.ls !== null) {
+          if (rec.d === null) rec.d = [];
+          rec.d.push(rec.ls, rec.la);
+        }
+        rec.ls = slice;
+        rec.la = this.add(undefined, value);
+        created = true;
       } else {
-        const agg = this.aggregate as AggregateFunction<T, unknown, unknown>;
-        state.update(agg.add(value, current === undefined ? agg.createAccumulator() : current));
+        created = this.addToOlderSlice(rec, slice, value);
       }
       // The windows containing the slice start at lastStart - k * slide for
       // 0 <= k <= (size - sliceSize - (slice - lastStart)) / slide; the first one ends earliest.
       let firstEnd = lastEnd - Math.floor((this.size - this.sliceSize - (slice - lastStart)) / this.slide) * this.slide;
       if (firstEnd - 1 <= wm) {
-        // Windows that already fired but are within the allowed lateness fire again now.
-        for (let end = firstEnd; end <= lastEnd && end - 1 <= wm; end += this.slide) {
-          if (end - 1 + this.lateness > wm) this.fire(end);
-          firstEnd = end + this.slide;
+        // Windows that already fired but are within the allowed lateness fire again now, latest
+        // first (the order in which the sliding assigner lists an element's windows).
+        let lastFired = firstEnd;
+        while (lastFired + this.slide <= lastEnd && lastFired + this.slide - 1 <= wm) lastFired += this.slide;
+        for (let end = lastFired; end >= firstEnd; end -= this.slide) {
+          if (end - 1 + this.lateness > wm) this.fire(rec, end);
         }
+        firstEnd = lastFired + this.slide;
       }
       // Timers are registered when the slice gets its first element: later elements of the
       // slice find them in place (the first window's timer, or the chain of firings it starts,
-      // and the slice group's cleanup), so the per-record path skips the timer index.
-      if (current === undefined) {
-        if (firstEnd <= lastEnd) this.timerService.registerEventTimeTimer(TIMER_NS, firstEnd - 1);
-        if (cleanup !== firstEnd - 1) this.timerService.registerEventTimeTimer(TIMER_NS, cleanup);
+      // and the slice group's cleanup).
+      if (created) {
+        if (firstEnd <= lastEnd) this.addTimer(rec, firstEnd - 1);
+        if (cleanup !== firstEnd - 1) this.addTimer(rec, cleanup);
       }
+      // A heap backend holds the record itself: changed in place, it needs no write-back.
+      if (!stored) state.update(rec);
     } catch (e) {
       throw this.userError(e, true);
+    }
+  }
+
+  /** Adds `value` to an accumulator (or reduced value); `undefined` starts a new one. */
+  private add(current: unknown, value: T): unknown {
+    if (this.reduce !== undefined) return current === undefined ? value : this.reduce(current as T, value);
+    const agg = this.aggregate as AggregateFunction<T, unknown, unknown>;
+    return agg.add(value, current === undefined ? agg.createAccumulator() : current);
+  }
+
+  /** Adds `value` to slice `slice` (before the latest one); true when the slice is new. */
+  private addToOlderSlice(rec: SliceRecord, slice: number, value: T): boolean {
+    let d = rec.d;
+    if (d === null) d = rec.d = [];
+    let i = d.length - 2;
+    while (i >= 0 && (d[i] as number) > slice) i -= 2;
+    if (i >= 0 && d[i] === slice) {
+      d[i + 1] = this.add(d[i + 1], value);
+      return false;
+    }
+    d.splice(i + 2, 0, slice, this.add(undefined, value));
+    return true;
+  }
+
+  /** Registers a timer in the record (deduplicated) and makes sure the key is woken for it. */
+  private addTimer(rec: SliceRecord, time: number): void {
+    // Infinite allowed lateness: the slices are never purged.
+    if (time === Number.POSITIVE_INFINITY) return;
+    const t = rec.t;
+    let i = t.length;
+    while (i > 0 && (t[i - 1] as number) > time) i--;
+    if (i > 0 && t[i - 1] === time) return;
+    if (i === t.length) t.push(time);
+    else t.splice(i, 0, time);
+    this.wakeAt(rec, time);
+  }
+
+  protected nextDue(rec: SliceRecord): number | null {
+    return rec.t.length === 0 ? null : (rec.t[0] as number);
+  }
+
+  protected onDue(rec: SliceRecord, time: number): number | null {
+    const t = rec.t;
+    while (t.length > 0 && (t[0] as number) <= time) {
+      const ts = t.shift() as number;
+      this.onTimer(rec, ts);
+    }
+    if (t.length > 0) return t[0] as number;
+    // Every slice has a cleanup timer until it is purged (unless lateness is infinite).
+    return rec.ls === null || this.lateness === Number.POSITIVE_INFINITY ? null : this.orphanedSlices(rec);
+  }
+
+  /** Unreachable by construction; fails loudly rather than leak state silently. */
+  private orphanedSlices(rec: SliceRecord): never {
+    throw new Error(`internal error: window slice ${rec.ls} of the key has no pending timer`);
+  }
+
+  /** The per-window timer at `t`: fire the window ending at `t + 1`, purge expired slices. */
+  private onTimer(rec: SliceRecord, t: number): void {
+    const end = t + 1;
+    if (this.isWindowEnd(end) && this.fire(rec, end)) {
+      const next = end + this.slide;
+      if (next - 1 > t && this.hasData(rec, next - this.size, next)) this.addTimer(rec, next - 1);
+    }
+    // Purge the slices whose last window is cleaned up at t.
+    const lastEnd = t + 1 - this.lateness;
+    const groupStart = lastEnd - this.size;
+    if (TimeWindow.windowStart(groupStart, this.offset, this.slide) === groupStart) {
+      const groupEnd = groupStart + this.slide;
+      const d = rec.d;
+      if (d !== null) {
+        let from = 0;
+        while (from < d.length && (d[from] as number) < groupStart) from += 2;
+        let to = from;
+        while (to < d.length && (d[to] as number) < groupEnd) to += 2;
+        if (to > from) d.splice(from, to - from);
+      }
+      const ls = rec.ls;
+      if (ls !== null && ls >= groupStart && ls < groupEnd) {
+        // The latest slice expires: the newest older one (if any) becomes the latest.
+        if (d !== null && d.length > 0) {
+          rec.la = d.pop();
+          rec.ls = d.pop() as number;
+        } else {
+          rec.ls = null;
+          rec.la = undefined;
+        }
+      }
+      if (d !== null && d.length === 0) rec.d = null;
     }
   }
 
@@ -169,80 +265,55 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut>
     return TimeWindow.windowStart(end - this.size, this.offset, this.slide) === end - this.size;
   }
 
-  onEventTime(timer: InternalTimer): void {
-    const t = timer.timestamp;
-    try {
-      const end = t + 1;
-      if (this.isWindowEnd(end) && this.fire(end)) {
-        const next = end + this.slide;
-        if (this.hasData(next - this.size, next) && next - 1 > t) {
-          this.timerService.registerEventTimeTimer(TIMER_NS, next - 1);
-        }
+  private hasData(rec: SliceRecord, start: number, end: number): boolean {
+    const d = rec.d;
+    if (d !== null) {
+      for (let i = 0; i < d.length; i += 2) {
+        const x = d[i] as number;
+        if (x >= start) return x < end;
       }
-      // Purge the slices whose last window is cleaned up at t.
-      const lastEnd = t + 1 - this.lateness;
-      const groupStart = lastEnd - this.size;
-      if (TimeWindow.windowStart(groupStart, this.offset, this.slide) === groupStart) {
-        const state = this.slices;
-        for (let s = groupStart; s < groupStart + this.slide; s += this.sliceSize) {
-          state.setCurrentNamespace(s);
-          state.clear();
-        }
-      }
-    } catch (e) {
-      throw this.userError(e, true);
     }
+    const ls = rec.ls;
+    return ls !== null && ls >= start && ls < end;
   }
 
-  onProcessingTime(): void {}
-
-  private hasData(start: number, end: number): boolean {
-    const state = this.slices;
-    for (let s = start; s < end; s += this.sliceSize) {
-      state.setCurrentNamespace(s);
-      if (state.value() !== undefined) return true;
-    }
-    return false;
-  }
-
-  /** Evaluates window `[end - size, end)`; false when it holds no data. */
-  private fire(end: number): boolean {
+  /** Evaluates window `[end - size, end)` for the current key; false when it holds no data. */
+  private fire(rec: SliceRecord, end: number): boolean {
     const start = end - this.size;
-    const state = this.slices;
+    const d = rec.d;
+    const ls = rec.ls;
+    const latestIn = ls !== null && ls >= start && ls < end;
+    let i = 0;
+    if (d !== null) while (i < d.length && (d[i] as number) < start) i += 2;
+    const olderIn = d !== null && i < d.length && (d[i] as number) < end;
+    if (!olderIn && !latestIn) return false;
     let result: unknown;
-    let any = false;
     if (this.reduce !== undefined) {
-      for (let s = start; s < end; s += this.sliceSize) {
-        state.setCurrentNamespace(s);
-        const v = state.value();
-        if (v === undefined) continue;
-        result = any ? this.reduce(result as T, v as T) : v;
-        any = true;
+      let any = false;
+      if (olderIn) {
+        const dd = d as unknown[];
+        for (; i < dd.length && (dd[i] as number) < end; i += 2) {
+          result = any ? this.reduce(result as T, dd[i + 1] as T) : dd[i + 1];
+          any = true;
+        }
       }
+      if (latestIn) result = any ? this.reduce(result as T, rec.la as T) : rec.la;
     } else {
+      // Merged into a fresh accumulator: the result must not share objects with the slices,
+      // which later (late) elements still update.
       const agg = this.aggregate as AggregateFunction<T, unknown, unknown>;
-      let acc: unknown;
-      for (let s = start; s < end; s += this.sliceSize) {
-        state.setCurrentNamespace(s);
-        const v = state.value();
-        if (v === undefined) continue;
-        if (!any) acc = agg.createAccumulator();
-        acc = agg.merge(acc, v);
-        any = true;
+      let acc = agg.createAccumulator();
+      if (olderIn) {
+        const dd = d as unknown[];
+        for (; i < dd.length && (dd[i] as number) < end; i += 2) acc = agg.merge(acc, dd[i + 1]);
       }
-      if (any) result = agg.getResult(acc);
+      if (latestIn) acc = agg.merge(acc, rec.la);
+      result = agg.getResult(acc);
     }
-    if (!any) return false;
     const window = new TimeWindow(start, end);
     this.collector.timestamp = end - 1;
     this.input[0] = result;
-    this.config.windowFunction.process(
-      this.backend.getCurrentKey() as K,
-      window,
-      undefined as never,
-      this.input,
-      this.collector,
-    );
+    this.config.windowFunction.process(this.backend.getCurrentKey() as K, window, undefined as never, this.input, this.collector);
     this.input[0] = undefined;
     return true;
   }

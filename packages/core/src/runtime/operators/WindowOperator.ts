@@ -154,7 +154,7 @@ export class WindowOperator<K extends KeyType, T, TOut, W extends Window>
     this.collector = new TimestampedCollector(this.output);
     const timers = this.createTimerService(this);
     this.triggerCtx = new WindowTriggerContext<W>(this.backend, timers, this.setupInfo.processingTimeService);
-    this.processCtx = new WindowProcessContext<W>(this, this.backend);
+    this.processCtx = new WindowProcessContext<W>(this, this.backend, this.merging !== undefined);
     const c = this.config.contents;
     const evicting = this.config.evictor !== undefined;
     if (evicting || c.kind === 'list') {
@@ -487,16 +487,21 @@ class NamespacedStateStore implements KeyedStateStore {
 }
 
 /** The context handed to process window functions and evictors. @internal */
-class WindowProcessContext<W extends Window> implements ProcessWindowContext<W>, EvictorContext {
+export class WindowProcessContext<W extends Window> implements ProcessWindowContext<W>, EvictorContext {
   window_!: W;
-  private readonly perWindow: NamespacedStateStore;
+  private readonly perWindow: NamespacedStateStore | undefined;
   private readonly global: NamespacedStateStore;
 
+  /**
+   * @param merging - windows merge (sessions): per-window state is refused, as in Flink, since
+   *   it could not follow its window through merges
+   */
   constructor(
     private readonly op: StreamOperator<unknown>,
     backend: KeyedStateBackend,
+    merging = false,
   ) {
-    this.perWindow = new NamespacedStateStore(backend, () => this.window_.id);
+    this.perWindow = merging ? undefined : new NamespacedStateStore(backend, () => this.window_.id);
     this.global = new NamespacedStateStore(backend, () => VOID_NAMESPACE);
   }
 
@@ -521,6 +526,11 @@ class WindowProcessContext<W extends Window> implements ProcessWindowContext<W>,
   }
 
   windowState(): KeyedStateStore {
+    if (this.perWindow === undefined) {
+      throw new TypeError(
+        'per-window state is not available with merging (session) windows: a merge would lose it; use globalState() keyed by what you need',
+      );
+    }
     return this.perWindow;
   }
 

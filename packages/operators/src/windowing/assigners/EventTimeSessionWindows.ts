@@ -1,4 +1,4 @@
-import { MergingWindowAssigner, TimeWindow, type Trigger } from '@weir/core';
+import { MergingWindowAssigner, type SessionAssigner, TimeWindow, type Trigger } from '@weir/core';
 import { EventTimeTrigger } from '../triggers/EventTimeTrigger.js';
 import { mergeTimeWindows } from './mergeTimeWindows.js';
 
@@ -14,7 +14,7 @@ export type SessionGapExtractor<T> = (element: T) => number;
  * time. A late element can merge two sessions into one.
  * @public
  */
-export class EventTimeSessionWindows<T = unknown> extends MergingWindowAssigner<T, TimeWindow> {
+export class EventTimeSessionWindows<T = unknown> extends MergingWindowAssigner<T, TimeWindow> implements SessionAssigner<T> {
   private readonly out: TimeWindow[] = [];
 
   private constructor(
@@ -39,10 +39,16 @@ export class EventTimeSessionWindows<T = unknown> extends MergingWindowAssigner<
     if (!Number.isFinite(timestamp)) {
       throw new TypeError('record has no timestamp: event-time windows need assignTimestampsAndWatermarks(...) upstream');
     }
-    const gap = this.gap ?? (this.gapOf as SessionGapExtractor<T>)(element);
-    if (!(gap > 0) || !Number.isFinite(gap)) throw new RangeError(`dynamic session gap must be a positive number, got ${gap}`);
-    this.out[0] = new TimeWindow(timestamp, timestamp + gap);
+    this.out[0] = new TimeWindow(timestamp, timestamp + this.sessionGap(element));
     return this.out;
+  }
+
+  /** The gap of the session `element` opens: the fixed gap, or the extractor's (validated). */
+  sessionGap(element: T): number {
+    if (this.gap !== undefined) return this.gap;
+    const gap = (this.gapOf as SessionGapExtractor<T>)(element);
+    if (!(gap > 0) || !Number.isFinite(gap)) throw new RangeError(`dynamic session gap must be a positive number, got ${gap}`);
+    return gap;
   }
 
   mergeWindows(windows: readonly TimeWindow[], merge: (toBeMerged: TimeWindow[], mergeResult: TimeWindow) => void): void {

@@ -20,16 +20,23 @@
  *   but strings of different events overlap.
  * - Prices, `round(100 · 10^(6u))` with `u` uniform in [0, 1), come from two 256-entry tables of
  *   powers of ten and a first-order correction instead of a `pow` call per price (relative error
- *   below 3·10⁻⁸, so the same log-uniform distribution); credit-card groups and names come from
- *   tables.
+ *   below 3·10⁻⁸, so the same log-uniform distribution); names come from a table.
  *   These keep generation cheap, so the benchmark measures the stream processor rather than
  *   string building and `pow` (which dominated profiles of the stateless queries).
+ * - Ratios, active people and auctions in flight are at most 1,000,000 and average sizes at most
+ *   10,000 bytes, so that every draw of a bid fits the fast path (see `bid`).
+ *
+ * Generation is written for speed, identically in the Java port where the language allows:
+ * event numbers usually come in order, so the epoch and offset of the next one are kept instead
+ * of divided out; the seed's hash is computed once; strings are trimmed by moving the window
+ * rather than by `trim`; credit-card numbers are formatted digit by digit. (TypeScript only: the
+ * bid's draws are written out, with no helper calls; see `bid`.)
  * - No out-of-order groups and no rate shapes (the reference defaults: `outOfOrderGroupSize` 1,
  *   a constant rate); event time advances by `1e6 / eventsPerSecond` µs per event.
  * @packageDocumentation
  */
 import type { Auction, Bid, NexmarkEvent, Person } from './model.js';
-import { EventRandom } from './random.js';
+import { EventRandom, fmix32, seedHash, stateFor } from './random.js';
 
 /**
  * What the generator makes; every field has the reference's default.
@@ -103,10 +110,19 @@ const HOT_AUCTION_RATIO = 100;
 const HOT_BIDDER_RATIO = 100;
 const MIN_STRING_LENGTH = 3;
 const TEXT_LENGTH = 1 << 16;
+/** Largest ratio, number of active people or of auctions in flight: keeps every id draw below 2^21. */
+const MAX_COUNT = 1_000_000;
+/** Largest average record size: `extra` strings must fit in the random texts. */
+const MAX_BYTE_SIZE = 10_000;
+/** Size of a bid without its `extra`: four 8-byte numbers. */
+const BID_FIXED_SIZE = 8 + 8 + 8 + 8;
 /** `10^(6u)` for `u = (256 i + j + f) / 65536`: `PRICE_HI[i] · PRICE_LO[j] · (1 + f · PRICE_SLOPE)`. */
 const PRICE_STEPS = 1 << 16;
 /** `6 · ln 10 / 65536`, as a literal so that the Java port uses the very same double. */
 const PRICE_SLOPE = 0.00021080796139471856;
+const TWO_32 = 4294967296;
+const TWO_37 = 137438953472;
+const TWO_53 = 9007199254740992;
 
 const US_STATES = ['AZ', 'CA', 'ID', 'OR', 'WA', 'WY'];
 const US_CITIES = ['Phoenix', 'Los Angeles', 'San Francisco', 'Boise', 'Portland', 'Bend', 'Redmond', 'Seattle', 'Kent', 'Cheyenne'];
@@ -114,12 +130,44 @@ const FIRST_NAMES = ['Peter', 'Paul', 'Luke', 'John', 'Saul', 'Vicky', 'Kate', '
 const LAST_NAMES = ['Shultz', 'Abrams', 'Spencer', 'White', 'Bartels', 'Walton', 'Smith', 'Jones', 'Noris'];
 /** "First Last" for every pair, indexed first × LAST_NAMES.length + last. */
 const NAMES = FIRST_NAMES.flatMap((f) => LAST_NAMES.map((l) => `${f} ${l}`));
-/** "0000" .. "9999". */
-const DIGITS4 = Array.from({ length: 10_000 }, (_, i) => String(i).padStart(4, '0'));
+
 /** `10^(6 · 256 i / PRICE_STEPS)`, i < 256. */
 const PRICE_HI = Float64Array.from({ length: 256 }, (_, i) => 10 ** ((6 * 256 * i) / PRICE_STEPS));
 /** `10^(6 j / PRICE_STEPS)`, j < 256. */
 const PRICE_LO = Float64Array.from({ length: 256 }, (_, j) => 10 ** ((6 * j) / PRICE_STEPS));
+
+/** The least 32-bit draw `u` with `floor(u · ratio / 2^32) > 0`: `⌈2^32 / ratio⌉` (exact). */
+function leastPositiveDraw(ratio: number): number {
+  let q = Math.floor(TWO_32 / ratio);
+  while (q * ratio < TWO_32) q++;
+  while ((q - 1) * ratio >= TWO_32) q--;
+  return q;
+}
+
+/**
+ * "dddd dddd dddd dddd" from four groups in [0, 10,000), as one flat string (a table of the
+ * 10,000 groups would cost a cache miss per group, and concatenation an allocation per part).
+ */
+function creditCardNumber(a: number, b: number, c: number, d: number): string {
+  return String.fromCharCode(
+    48 + ((a / 1000) | 0), 48 + (((a / 100) | 0) % 10), 48 + (((a / 10) | 0) % 10), 48 + (a % 10), 32,
+    48 + ((b / 1000) | 0), 48 + (((b / 100) | 0) % 10), 48 + (((b / 10) | 0) % 10), 48 + (b % 10), 32,
+    48 + ((c / 1000) | 0), 48 + (((c / 100) | 0) % 10), 48 + (((c / 10) | 0) % 10), 48 + (c % 10), 32,
+    48 + ((d / 1000) | 0), 48 + (((d / 100) | 0) % 10), 48 + (((d / 10) | 0) % 10), 48 + (d % 10),
+  );
+}
+
+/**
+ * A price, log-uniform over [100, 100,000,000]: `round(100 · 10^(6u))` from two draws `a` and `b`
+ * (finalized states), `u = (a_27 · 2^26 + b_26) / 2^53` as `EventRandom.nextDouble` makes it from
+ * their top 27 and 26 bits. `10^(6u)` comes from tables (L1-resident) and a first-order
+ * correction: `u · 2^16`'s integer part is `a`'s top 16 bits and its fraction
+ * `((a_27 mod 2^11) · 2^26 + b_26) / 2^37`, both exact in doubles.
+ */
+function priceFrom(a: number, b: number): number {
+  const fraction = (((a >>> 5) & 2047) * 67108864 + (b >>> 6)) / TWO_37;
+  return Math.round(100 * (PRICE_HI[a >>> 24] as number) * (PRICE_LO[(a >>> 16) & 255] as number) * (1 + fraction * PRICE_SLOPE));
+}
 
 /**
  * Generates Nexmark events by number: `eventAt(n)` is a pure function of the configuration and
@@ -135,27 +183,80 @@ const PRICE_LO = Float64Array.from({ length: 256 }, (_, j) => 10 ** ((6 * j) / P
 export class NexmarkGenerator {
   /** The configuration. */
   readonly config: GeneratorConfig;
-  private readonly random = new EventRandom();
-  private readonly total: number;
+  // The configuration as plain integer fields, read on every event.
+  private readonly seed: number;
+  private readonly baseTime: number;
   private readonly delayUs: number;
+  private readonly total: number;
+  private readonly personProportion: number;
+  /** `personProportion + auctionProportion`: event offsets below it (and ≥ persons) are auctions. */
+  private readonly personAuctionProportion: number;
+  private readonly auctionProportion: number;
+  private readonly hotSellersRatio: number;
+  private readonly numInFlightAuctions: number;
+  private readonly numActivePeople: number;
+  private readonly avgPersonByteSize: number;
+  private readonly avgAuctionByteSize: number;
+  /** A bid goes to the hot auction when its draw is at least this (`nextInt(hotAuctionRatio) > 0`). */
+  private readonly hotAuctionAbove: number;
+  /** A bid comes from the hot bidder when its draw is at least this. */
+  private readonly hotBidderAbove: number;
+  /** A bid's `extra` has `bidExtraMin + nextInt(bidExtraSpan)` letters (none if `bidExtraMin` < 0). */
+  private readonly bidExtraMin: number;
+  private readonly bidExtraSpan: number;
   /** Events between now and the auction `numInFlightAuctions` auctions ahead. */
   private readonly eventsForAuctions: number;
   /** Random lowercase letters. */
   private readonly letters: string;
   /** Random lowercase letters and spaces (1 in 13). */
   private readonly spaced: string;
+  /** `seedHash(seed)`: an event's random state is `stateFor(seedHashed, n)`. */
+  private readonly seedHashed: number;
+  /**
+   * The random state of the event being generated (SplitMix32, as {@link EventRandom}, kept here
+   * so that the draws inline into the record builders: a draw is an add and a finalizer).
+   */
+  private s = 0;
+  // The event number after the last one generated, and its epoch and offset in the epoch: event
+  // numbers usually come in order, so these save the divisions.
+  private nextN = 0;
+  private nextEpoch = 0;
+  private nextOffset = 0;
 
   /** @param config - overrides of {@link DEFAULT_GENERATOR_CONFIG} */
   constructor(config: Partial<GeneratorConfig> = {}) {
     const c = { ...DEFAULT_GENERATOR_CONFIG, ...config };
     if (!Number.isInteger(c.seed)) throw new RangeError(`seed must be an integer, got ${c.seed}`);
     if (!(c.eventsPerSecond > 0)) throw new RangeError(`eventsPerSecond must be > 0, got ${c.eventsPerSecond}`);
+    for (const k of ['hotAuctionRatio', 'hotSellersRatio', 'hotBiddersRatio', 'numInFlightAuctions', 'numActivePeople'] as const) {
+      if (!(Number.isInteger(c[k]) && c[k] >= 1 && c[k] <= MAX_COUNT)) throw new RangeError(`${k} must be an integer in [1, ${MAX_COUNT}], got ${c[k]}`);
+    }
+    for (const k of ['avgPersonByteSize', 'avgAuctionByteSize', 'avgBidByteSize'] as const) {
+      if (!(Number.isInteger(c[k]) && c[k] >= 0 && c[k] <= MAX_BYTE_SIZE)) throw new RangeError(`${k} must be an integer in [0, ${MAX_BYTE_SIZE}], got ${c[k]}`);
+    }
     this.config = c;
-    this.total = c.personProportion + c.auctionProportion + c.bidProportion;
+    this.seed = c.seed | 0;
+    this.baseTime = c.baseTime;
     this.delayUs = 1_000_000 / c.eventsPerSecond;
+    this.total = c.personProportion + c.auctionProportion + c.bidProportion;
+    this.personProportion = c.personProportion;
+    this.personAuctionProportion = c.personProportion + c.auctionProportion;
+    this.auctionProportion = c.auctionProportion;
+    this.hotSellersRatio = c.hotSellersRatio;
+    this.numInFlightAuctions = c.numInFlightAuctions;
+    this.numActivePeople = c.numActivePeople;
+    this.avgPersonByteSize = c.avgPersonByteSize;
+    this.avgAuctionByteSize = c.avgAuctionByteSize;
+    this.hotAuctionAbove = leastPositiveDraw(c.hotAuctionRatio);
+    this.hotBidderAbove = leastPositiveDraw(c.hotBiddersRatio);
+    const bidDesired = c.avgBidByteSize - BID_FIXED_SIZE;
+    const bidDelta = Math.round(bidDesired * 0.2);
+    this.bidExtraMin = bidDesired < 0 ? -1 : bidDesired - bidDelta;
+    this.bidExtraSpan = bidDesired < 0 ? 0 : 2 * bidDelta;
     this.eventsForAuctions = Math.floor((c.numInFlightAuctions * this.total) / c.auctionProportion);
     // Both texts come from the seed, drawn in this order (the Java port does the same).
-    const r = this.random;
+    this.seedHashed = seedHash(this.seed);
+    const r = new EventRandom();
     r.reseed(c.seed ^ 0x7e57, 0);
     const a = new Uint8Array(TEXT_LENGTH);
     for (let i = 0; i < TEXT_LENGTH; i++) a[i] = 97 + r.nextInt(26);
@@ -166,7 +267,7 @@ export class NexmarkGenerator {
 
   /** Event time of event number `n`, epoch ms (non-decreasing in `n`). */
   timestampForEvent(n: number): number {
-    return this.config.baseTime + Math.floor(Math.floor(n * this.delayUs) / 1000);
+    return this.baseTime + Math.floor(Math.floor(n * this.delayUs) / 1000);
   }
 
   /**
@@ -174,74 +275,92 @@ export class NexmarkGenerator {
    * @param n - event number, a safe integer ≥ 0
    */
   eventAt(n: number): NexmarkEvent {
-    const ts = this.timestampForEvent(n);
-    this.random.reseed(this.config.seed, n);
-    const rem = n % this.total;
-    const c = this.config;
-    if (rem < c.personProportion) return this.person(n, ts);
-    if (rem < c.personProportion + c.auctionProportion) return this.auction(n, ts);
-    return this.bid(n, ts);
+    let epoch: number;
+    let offset: number;
+    if (n === this.nextN) {
+      epoch = this.nextEpoch;
+      offset = this.nextOffset;
+    } else {
+      epoch = Math.floor(n / this.total);
+      offset = n - epoch * this.total;
+    }
+    if (offset + 1 === this.total) {
+      this.nextEpoch = epoch + 1;
+      this.nextOffset = 0;
+    } else {
+      this.nextEpoch = epoch;
+      this.nextOffset = offset + 1;
+    }
+    this.nextN = n + 1;
+    this.s = stateFor(this.seedHashed, n);
+    // The builders compute the event time themselves: a double argument would be boxed.
+    if (offset < this.personProportion) return this.person(n, epoch, offset);
+    if (offset < this.personAuctionProportion) return this.auction(n, epoch, offset);
+    return this.bid(n, epoch);
   }
 
   // ---- ids ---------------------------------------------------------------------------------
+  // An event number n is `epoch · total + offset`; persons come first in every epoch, then
+  // auctions, then bids.
 
-  /** The last person id (base 0) created at or before event `n`. */
-  private lastBase0PersonId(n: number): number {
-    const epoch = Math.floor(n / this.total);
-    let offset = n % this.total;
-    if (offset >= this.config.personProportion) offset = this.config.personProportion - 1;
-    return epoch * this.config.personProportion + offset;
+  /** The last person id (base 0) created at or before the event at (epoch, offset). */
+  private lastBase0PersonId(epoch: number, offset: number): number {
+    return epoch * this.personProportion + (offset < this.personProportion ? offset : this.personProportion - 1);
   }
 
-  /** The last auction id (base 0) created at or before event `n` (−1 before the first). */
-  private lastBase0AuctionId(n: number): number {
-    const c = this.config;
-    let epoch = Math.floor(n / this.total);
-    let offset = n % this.total;
-    if (offset < c.personProportion) {
-      epoch--;
-      offset = c.auctionProportion - 1;
-    } else if (offset >= c.personProportion + c.auctionProportion) {
-      offset = c.auctionProportion - 1;
-    } else {
-      offset -= c.personProportion;
-    }
-    return epoch * c.auctionProportion + offset;
+  /** The last auction id (base 0) created at or before the event at (epoch, offset) (−1 before the first). */
+  private lastBase0AuctionId(epoch: number, offset: number): number {
+    if (offset < this.personProportion) return epoch * this.auctionProportion - 1;
+    if (offset >= this.personAuctionProportion) return epoch * this.auctionProportion + this.auctionProportion - 1;
+    return epoch * this.auctionProportion + offset - this.personProportion;
   }
 
-  /** A random active person (base 0), possibly a few ids ahead of the last one created. */
-  private nextBase0PersonId(n: number): number {
-    const numPeople = this.lastBase0PersonId(n) + 1;
-    const active = Math.min(numPeople, this.config.numActivePeople);
-    return numPeople - active + this.random.nextInt(active + PERSON_ID_LEAD);
+  /** A random active person (base 0), possibly a few ids ahead of `lastPerson`, the last one created. */
+  private nextBase0PersonId(lastPerson: number): number {
+    const numPeople = lastPerson + 1;
+    const active = numPeople < this.numActivePeople ? numPeople : this.numActivePeople;
+    return numPeople - active + this.nextInt(active + PERSON_ID_LEAD);
   }
 
-  /** A random in-flight auction (base 0), possibly a few ids ahead of the last one created. */
-  private nextBase0AuctionId(n: number): number {
-    const last = this.lastBase0AuctionId(n);
-    const min = Math.max(last - this.config.numInFlightAuctions, 0);
-    return min + this.random.nextInt(last - min + 1 + AUCTION_ID_LEAD);
+  // ---- random draws, as EventRandom's -------------------------------------------------------
+
+  /** As {@link EventRandom.nextInt}: a uniform integer in `[0, bound)`. */
+  private nextInt(bound: number): number {
+    const s = (this.s = (this.s + 0x9e3779b9) | 0);
+    // Below 2^21 the product is exact in a double (and equals Java's 64-bit multiply-high).
+    if (bound <= 0x200000) return Math.floor(((fmix32(s) >>> 0) * bound) / TWO_32);
+    return this.nextLargeInt(bound, s);
   }
 
-  // ---- values ------------------------------------------------------------------------------
+  /** `nextInt` for bounds of 2^21 and more: from a 53-bit double, whose first draw was `s`. */
+  private nextLargeInt(bound: number, s: number): number {
+    const b = fmix32((this.s = (s + 0x9e3779b9) | 0)) >>> 6;
+    return Math.floor((((fmix32(s) >>> 5) * 67108864 + b) / TWO_53) * bound);
+  }
 
-  /** Log-uniform over [100, 100,000,000]: `round(100 · 10^(6u))`, from tables (L1-resident). */
+  /** Log-uniform over [100, 100,000,000]: see {@link priceFrom}. */
   private nextPrice(): number {
-    const t = this.random.nextDouble() * PRICE_STEPS;
-    const i = Math.floor(t);
-    return Math.round(100 * (PRICE_HI[i >>> 8] as number) * (PRICE_LO[i & 255] as number) * (1 + (t - i) * PRICE_SLOPE));
+    const hi = fmix32((this.s = (this.s + 0x9e3779b9) | 0));
+    return priceFrom(hi, fmix32((this.s = (this.s + 0x9e3779b9) | 0)));
   }
 
-  /** A string of 3 .. maxLength − 1 letters and spaces, trimmed. */
+  /**
+   * A string of 3 .. maxLength − 1 letters and spaces, trimmed: the window's spaces at either end
+   * are skipped before slicing (one slice, no `trim` copy; the text has no other whitespace).
+   */
   private nextString(maxLength: number): string {
-    const len = MIN_STRING_LENGTH + this.random.nextInt(maxLength - MIN_STRING_LENGTH);
-    const at = this.random.nextInt(TEXT_LENGTH - maxLength);
-    return this.spaced.slice(at, at + len).trim();
+    const len = MIN_STRING_LENGTH + this.nextInt(maxLength - MIN_STRING_LENGTH);
+    const text = this.spaced;
+    let from = this.nextInt(TEXT_LENGTH - maxLength);
+    let to = from + len;
+    while (from < to && text.charCodeAt(from) === 32) from++;
+    while (to > from && text.charCodeAt(to - 1) === 32) to--;
+    return text.slice(from, to);
   }
 
   /** A string of exactly `length` letters. */
   private nextExactString(length: number): string {
-    const at = this.random.nextInt(TEXT_LENGTH - length);
+    const at = this.nextInt(TEXT_LENGTH - length);
     return this.letters.slice(at, at + length);
   }
 
@@ -250,63 +369,95 @@ export class NexmarkGenerator {
     if (currentSize > averageSize) return '';
     const desired = averageSize - currentSize;
     const delta = Math.round(desired * 0.2);
-    const size = desired - delta + (delta === 0 ? 0 : this.random.nextInt(2 * delta));
+    const size = desired - delta + (delta === 0 ? 0 : this.nextInt(2 * delta));
     return this.nextExactString(size);
   }
 
   // ---- records -----------------------------------------------------------------------------
 
-  private person(n: number, ts: number): Person {
-    const r = this.random;
-    const id = this.lastBase0PersonId(n) + FIRST_PERSON_ID;
-    const first = r.nextInt(FIRST_NAMES.length);
-    const name = NAMES[first * LAST_NAMES.length + r.nextInt(LAST_NAMES.length)] as string;
-    const emailAddress = `${this.nextString(7)}@${this.nextString(5)}.com`;
-    const c1 = DIGITS4[r.nextInt(10_000)] as string;
-    const c2 = DIGITS4[r.nextInt(10_000)] as string;
-    const c3 = DIGITS4[r.nextInt(10_000)] as string;
-    const creditCard = `${c1} ${c2} ${c3} ${DIGITS4[r.nextInt(10_000)] as string}`;
-    const city = US_CITIES[r.nextInt(US_CITIES.length)] as string;
-    const state = US_STATES[r.nextInt(US_STATES.length)] as string;
+  private person(n: number, epoch: number, offset: number): Person {
+    const ts = this.timestampForEvent(n);
+    const id = this.lastBase0PersonId(epoch, offset) + FIRST_PERSON_ID;
+    const first = this.nextInt(FIRST_NAMES.length);
+    const name = NAMES[first * LAST_NAMES.length + this.nextInt(LAST_NAMES.length)] as string;
+    const user = this.nextString(7);
+    // biome-ignore lint/style/useTemplate: a template literal calls the ToString builtin on every part
+    const emailAddress = user + '@' + this.nextString(5) + '.com';
+    const creditCard = creditCardNumber(this.nextInt(10_000), this.nextInt(10_000), this.nextInt(10_000), this.nextInt(10_000));
+    const city = US_CITIES[this.nextInt(US_CITIES.length)] as string;
+    const state = US_STATES[this.nextInt(US_STATES.length)] as string;
     const size = 8 + name.length + emailAddress.length + creditCard.length + city.length + state.length;
-    const extra = this.nextExtra(size, this.config.avgPersonByteSize);
+    const extra = this.nextExtra(size, this.avgPersonByteSize);
     return { kind: 'person', id, name, emailAddress, creditCard, city, state, dateTime: ts, extra };
   }
 
-  private auction(n: number, ts: number): Auction {
-    const r = this.random;
-    const c = this.config;
-    const id = this.lastBase0AuctionId(n) + FIRST_AUCTION_ID;
+  private auction(n: number, epoch: number, offset: number): Auction {
+    const ts = this.timestampForEvent(n);
+    const id = this.lastBase0AuctionId(epoch, offset) + FIRST_AUCTION_ID;
     const seller =
-      (r.nextInt(c.hotSellersRatio) > 0
-        ? Math.floor(this.lastBase0PersonId(n) / HOT_SELLER_RATIO) * HOT_SELLER_RATIO
-        : this.nextBase0PersonId(n)) + FIRST_PERSON_ID;
-    const category = FIRST_CATEGORY_ID + r.nextInt(NUM_CATEGORIES);
+      (this.nextInt(this.hotSellersRatio) > 0
+        ? Math.floor(this.lastBase0PersonId(epoch, offset) / HOT_SELLER_RATIO) * HOT_SELLER_RATIO
+        : this.nextBase0PersonId(this.lastBase0PersonId(epoch, offset))) + FIRST_PERSON_ID;
+    const category = FIRST_CATEGORY_ID + this.nextInt(NUM_CATEGORIES);
     const initialBid = this.nextPrice();
     // Auctions last on average as long as it takes to open `numInFlightAuctions` more.
     const horizon = this.timestampForEvent(n + this.eventsForAuctions) - ts;
-    const expires = ts + 1 + r.nextInt(Math.max(horizon * 2, 1));
+    const expires = ts + 1 + this.nextInt(Math.max(horizon * 2, 1));
     const itemName = this.nextString(20);
     const description = this.nextString(100);
     const reserve = initialBid + this.nextPrice();
     const size = 8 + itemName.length + description.length + 8 + 8 + 8 + 8 + 8;
-    const extra = this.nextExtra(size, c.avgAuctionByteSize);
+    const extra = this.nextExtra(size, this.avgAuctionByteSize);
     return { kind: 'auction', id, itemName, description, initialBid, reserve, dateTime: ts, expires, seller, category, extra };
   }
 
-  private bid(n: number, ts: number): Bid {
-    const r = this.random;
-    const c = this.config;
-    const auction =
-      (r.nextInt(c.hotAuctionRatio) > 0
-        ? Math.floor(this.lastBase0AuctionId(n) / HOT_AUCTION_RATIO) * HOT_AUCTION_RATIO
-        : this.nextBase0AuctionId(n)) + FIRST_AUCTION_ID;
-    const bidder =
-      (r.nextInt(c.hotBiddersRatio) > 0
-        ? Math.floor(this.lastBase0PersonId(n) / HOT_BIDDER_RATIO) * HOT_BIDDER_RATIO + 1
-        : this.nextBase0PersonId(n)) + FIRST_PERSON_ID;
-    const price = this.nextPrice();
-    const extra = this.nextExtra(8 + 8 + 8 + 8, c.avgBidByteSize);
-    return { kind: 'bid', auction, bidder, price, dateTime: ts, extra };
+  /**
+   * The bid path is 92 % of all events, so its draws are written out on a local copy of the
+   * random state: `s = (s + 0x9e3779b9) | 0` then `fmix32(s)` is `nextInt`'s draw, and
+   * `floor(u32 · bound / 2^32)` its value, here `(u32 · bound / 2^32) | 0` (every bound is below
+   * 2^21, checked by the constructor, so the product is exact and the quotient non-negative);
+   * `nextInt(ratio) > 0` is `u32 ≥ ⌈2^32 / ratio⌉`. Helper calls would not all be inlined (V8's
+   * inlining budget), and a call that returns a double allocates.
+   */
+  private bid(n: number, epoch: number): Bid {
+    const ts = this.timestampForEvent(n);
+    let s = this.s;
+    // A bid's offset is past every person and auction of its epoch.
+    const lastAuction = epoch * this.auctionProportion + this.auctionProportion - 1;
+    const lastPerson = epoch * this.personProportion + this.personProportion - 1;
+    let auction: number;
+    s = (s + 0x9e3779b9) | 0;
+    if (fmix32(s) >>> 0 >= this.hotAuctionAbove) auction = lastAuction - (lastAuction % HOT_AUCTION_RATIO);
+    else {
+      const min = lastAuction > this.numInFlightAuctions ? lastAuction - this.numInFlightAuctions : 0;
+      s = (s + 0x9e3779b9) | 0;
+      auction = min + ((((fmix32(s) >>> 0) * (lastAuction - min + 1 + AUCTION_ID_LEAD)) / 4294967296) | 0);
+    }
+    let bidder: number;
+    s = (s + 0x9e3779b9) | 0;
+    if (fmix32(s) >>> 0 >= this.hotBidderAbove) bidder = lastPerson - (lastPerson % HOT_BIDDER_RATIO) + 1;
+    else {
+      const numPeople = lastPerson + 1;
+      const active = numPeople < this.numActivePeople ? numPeople : this.numActivePeople;
+      s = (s + 0x9e3779b9) | 0;
+      bidder = numPeople - active + ((((fmix32(s) >>> 0) * (active + PERSON_ID_LEAD)) / 4294967296) | 0);
+    }
+    s = (s + 0x9e3779b9) | 0;
+    const priceBits = fmix32(s);
+    s = (s + 0x9e3779b9) | 0;
+    const price = priceFrom(priceBits, fmix32(s));
+    let extra = '';
+    if (this.bidExtraMin >= 0) {
+      let length = this.bidExtraMin;
+      if (this.bidExtraSpan > 0) {
+        s = (s + 0x9e3779b9) | 0;
+        length += (((fmix32(s) >>> 0) * this.bidExtraSpan) / 4294967296) | 0;
+      }
+      s = (s + 0x9e3779b9) | 0;
+      const at = (((fmix32(s) >>> 0) * (TEXT_LENGTH - length)) / 4294967296) | 0;
+      extra = this.letters.slice(at, at + length);
+    }
+    this.s = s;
+    return { kind: 'bid', auction: auction + FIRST_AUCTION_ID, bidder: bidder + FIRST_PERSON_ID, price, dateTime: ts, extra };
   }
 }

@@ -20,6 +20,26 @@ export function fmix32(h: number): number {
 }
 
 const TWO_32 = 4294967296;
+
+/**
+ * The part of an event's random state that depends on the seed only.
+ * @param seed - the run's seed (32-bit)
+ * @public
+ */
+export function seedHash(seed: number): number {
+  return fmix32(seed ^ 0x5bd1e995);
+}
+
+/**
+ * The random state of event number `n` (what {@link EventRandom.reseed} sets).
+ * @param hashedSeed - `seedHash(seed)`
+ * @param n - the event number (a safe integer ≥ 0)
+ * @public
+ */
+export function stateFor(hashedSeed: number, n: number): number {
+  if (n <= 0xffffffff) return fmix32(hashedSeed ^ n);
+  return fmix32((hashedSeed ^ (n >>> 0)) + Math.imul(Math.floor(n / TWO_32) | 0, 0x27d4eb2f));
+}
 const TWO_53 = 9007199254740992;
 
 /**
@@ -39,9 +59,7 @@ export class EventRandom {
    * @param n - the event number (a safe integer ≥ 0)
    */
   reseed(seed: number, n: number): void {
-    const lo = n >>> 0;
-    const hi = Math.floor(n / TWO_32) | 0;
-    this.state = fmix32((fmix32(seed ^ 0x5bd1e995) ^ lo) + Math.imul(hi, 0x27d4eb2f));
+    this.state = stateFor(seedHash(seed), n);
   }
 
   /** The next 32 random bits, as an unsigned integer. */

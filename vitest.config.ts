@@ -41,7 +41,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'kafka',
-          include: ['packages/connectors/test/kafka/**/*.it.test.ts'],
+          include: ['packages/connectors/test/kafka/**/*.it.test.ts', 'examples/test/**/*.it.test.ts'],
           globalSetup: ['./packages/connectors/test/kafka/global-setup.ts'],
           typecheck: { enabled: false, include: ['packages/connectors/test/kafka/**/*.it.test-d.ts'] },
           testTimeout: 240_000,

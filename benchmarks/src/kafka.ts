@@ -23,8 +23,9 @@
  * Usage (after a build; from benchmarks/):
  *   node --expose-gc dist/kafka.js [--part source|sink|e2e|latency ...] [--case NAME ...]
  *        [--records 1000000] [--reps 3] [--rate 10000] [--seconds 20] [--quick] [--json]
- * `--records` is the count of 200 B records; 1 KiB cases use a fifth of it. `--quick`: 100,000
- * records, 1 repetition, 8 s of latency. Without KAFKA_BROKERS a broker is started from
+ * `--records` is the count of 200 B records the source cases read; 1 KiB cases use a fifth of it,
+ * sink and end-to-end cases a fifth of those. `--quick`: 100,000 records, 1 repetition, 8 s of
+ * latency. Without KAFKA_BROKERS a broker is started from
  * scripts/kafka-broker.mjs in a temporary directory and stopped at the end.
  */
 import { fork } from 'node:child_process';
@@ -135,8 +136,20 @@ async function withAdmin<R>(brokers: string, fn: (a: Admin) => Promise<R>): Prom
   }
 }
 
+/** Creates a topic and waits until the broker serves all its partitions (a loaded broker may lag). */
 async function createTopic(brokers: string, topic: string, partitions = PARTITIONS): Promise<void> {
-  await withAdmin(brokers, (a) => a.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] }));
+  await withAdmin(brokers, async (a) => {
+    await a.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] });
+    for (let i = 0; i < 100; i++) {
+      const ready = await a
+        .fetchTopicOffsets(topic)
+        .then((o) => o.length === partitions)
+        .catch(() => false);
+      if (ready) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`topic ${topic} is not served after 10 s`);
+  });
 }
 
 async function deleteTopics(brokers: string, topics: string[]): Promise<void> {
@@ -258,6 +271,11 @@ function recordsFor(ctx: Ctx, size: number): number {
   return size >= 1024 ? Math.max(1, Math.floor(ctx.records200 / 5)) : ctx.records200;
 }
 
+/** Sink and end-to-end cases write a fifth of the source cases' records (producing is slower). */
+function sinkRecordsFor(ctx: Ctx, size: number): number {
+  return Math.max(1, Math.floor(recordsFor(ctx, size) / 5));
+}
+
 async function weirSource(ctx: Ctx, format: Format, size: number): Promise<Run> {
   const n = recordsFor(ctx, size);
   const sw = new Stopwatch(n);
@@ -307,7 +325,7 @@ async function rawSource(ctx: Ctx, format: Format, size: number): Promise<Run> {
 }
 
 async function weirSink(ctx: Ctx, format: Format, size: number, semantic: KafkaDeliverySemantic): Promise<Run> {
-  const n = recordsFor(ctx, size);
+  const n = sinkRecordsFor(ctx, size);
   const topic = `bench-sink-${format}-${size}-${Math.random().toString(36).slice(2)}`;
   await createTopic(ctx.brokers, topic);
   const serde = await serdeFor(format, ctx.registryDir, SUBJECT, 'write');
@@ -346,7 +364,7 @@ async function weirSink(ctx: Ctx, format: Format, size: number, semantic: KafkaD
 }
 
 async function rawSink(ctx: Ctx, format: Format, size: number): Promise<Run> {
-  const n = recordsFor(ctx, size);
+  const n = sinkRecordsFor(ctx, size);
   const topic = `bench-sink-${format}-${size}-${Math.random().toString(36).slice(2)}`;
   await createTopic(ctx.brokers, topic);
   const serde = await serdeFor(format, ctx.registryDir, SUBJECT, 'write');
@@ -412,7 +430,7 @@ function e2eTopic(ctx: Ctx): string {
 }
 
 async function e2eThroughput(ctx: Ctx, semantic: KafkaDeliverySemantic): Promise<Run> {
-  const n = ctx.records200;
+  const n = sinkRecordsFor(ctx, 200);
   const output = `bench-e2e-out-${Math.random().toString(36).slice(2)}`;
   await createTopic(ctx.brokers, output);
   const dir = mkdtempSync(join(tmpdir(), 'weir-bench-kafka-e2e-'));
@@ -652,7 +670,7 @@ async function prepare(ctx: Ctx, parts: ReadonlySet<Part>): Promise<string[]> {
     const topic = e2eTopic(ctx);
     await createTopic(ctx.brokers, topic);
     const serde = jsonSerde<Event>();
-    await rawProduce(ctx.brokers, topic, ctx.records200, serde, padFor('json', 200, serde), (i) => i);
+    await rawProduce(ctx.brokers, topic, sinkRecordsFor(ctx, 200), serde, padFor('json', 200, serde), (i) => i);
     topics.push(topic);
   }
   return topics;
@@ -720,7 +738,9 @@ async function main(): Promise<void> {
   const results: KafkaCaseResult[] = [];
   const latencies: LatencyResult[] = [];
   try {
-    process.stderr.write(`[bench] preparing topics (${records200} records of 200 B, ${recordsFor(ctx, 1024)} of 1 KiB) ...\n`);
+    process.stderr.write(
+      `[bench] preparing topics (source: ${records200} records of 200 B, ${recordsFor(ctx, 1024)} of 1 KiB; sink: ${sinkRecordsFor(ctx, 200)} and ${sinkRecordsFor(ctx, 1024)}) ...\n`,
+    );
     const topics = await prepare(ctx, dataParts);
     for (const c of cases) {
       const r = await inChild<KafkaCaseResult>(['--child', c.name, '--ctx', JSON.stringify({ ...ctx, reps })]);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -6,6 +6,7 @@ import {
   ConfluentWireFormat,
   type DeadLetter,
   DeadLetterSplitter,
+  deadLetterFileSink,
   deadLetterJsonSerde,
   deadLetterKafkaSink,
   EmbeddedSchemaRegistry,
@@ -13,7 +14,7 @@ import {
   KafkaSink,
   KafkaSource,
 } from '@weir/connectors';
-import { jsonSerde, OutputTag, StreamEnvironment, WatermarkStrategy } from '@weir/core';
+import { CollectSink, jsonSerde, OutputTag, StreamEnvironment, WatermarkStrategy } from '@weir/core';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { client, createTopics, kafkaEnv, readAll, uniq } from './helpers.js';
@@ -132,6 +133,52 @@ describe('Kafka dead letters and Avro schema evolution', () => {
     expect(Buffer.from(u.value)).toEqual(Buffer.from(unknownId));
     expect(u.error).toContain('987654');
     expect(typeof g.recordTimestamp).toBe('number');
+  });
+
+  it("'dead-letter' to a file: garbage bytes land in a JSON-lines file with bytes, position, error and time; counted", async () => {
+    const input = uniq('dlq-file-in');
+    await createTopics(brokers, [{ topic: input }]);
+    const garbage = [new Uint8Array([0xff, 0x00, 0x13, 0x37]), new TextEncoder().encode('{"id": oops')];
+    await produceBytes(input, [
+      { key: 'a', value: new TextEncoder().encode('{"id":1,"user":"a"}') },
+      { key: 'bad-1', value: garbage[0] as Uint8Array }, // offset 1
+      { key: 'b', value: new TextEncoder().encode('{"id":2,"user":"b"}') },
+      { key: 'bad-2', value: garbage[1] as Uint8Array }, // offset 3
+      { key: 'c', value: new TextEncoder().encode('{"id":3,"user":"c"}') },
+    ]);
+    const source = KafkaSource.withDeadLetters<Ev>({ brokers, topics: input, groupId: uniq('dlq-file'), bounded: 'latest', format: 'json' });
+    const dir = tmp();
+    const tag = new OutputTag<DeadLetter>('dead-letters');
+    const before = Date.now();
+    const env = StreamEnvironment.create({ parallelism: 1, checkpoint: { dir: tmp(), intervalMs: 50 } });
+    const events = env.fromSource(source, WatermarkStrategy.noWatermarks(), 'events').uid('events').process(new DeadLetterSplitter<Ev>(tag)).uid('split');
+    const good = new CollectSink<Ev>();
+    events.sinkTo(good).uid('good');
+    events.getSideOutput(tag).sinkTo(deadLetterFileSink({ path: dir })).uid('dlq-file');
+    await env.execute('dead letters to a file');
+
+    expect(good.values.map((e) => e.id)).toEqual([1, 2, 3]);
+    expect(source.metrics().deadLetters).toMatchObject({ deserialized: 3, deadLettered: 2, failures: 2, skipped: 0, failed: 0 });
+    // Invalid UTF-8 fails the decoder (TypeError), broken JSON the parser (SyntaxError).
+    expect(source.metrics().deadLetters.byErrorType).toEqual({ TypeError: 1, SyntaxError: 1 });
+    // Exactly-once file sink: committed part files only (in-progress ones are hidden).
+    const files = readdirSync(dir).filter((f) => !f.startsWith('.'));
+    expect(files.length).toBeGreaterThan(0);
+    const letters = files
+      .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n'))
+      .filter((l) => l.length > 0)
+      .map((l) => deadLetterJsonSerde.deserialize(new TextEncoder().encode(l)));
+    expect(letters.map((l) => l.offset)).toEqual([1, 3]);
+    expect(letters.map((l) => l.errorType)).toEqual(['TypeError', 'SyntaxError']);
+    letters.forEach((l, i) => {
+      expect(l).toMatchObject({ source: 'kafka', topic: input, partition: 0 });
+      expect(Buffer.from(l.value)).toEqual(Buffer.from(garbage[i] as Uint8Array));
+      expect(Buffer.from(l.key as Uint8Array).toString('utf8')).toBe(`bad-${i + 1}`);
+      expect(l.error.length).toBeGreaterThan(0);
+      expect(l.timestamp).toBeGreaterThanOrEqual(before);
+      expect(l.timestamp).toBeLessThanOrEqual(Date.now());
+      expect(typeof l.recordTimestamp).toBe('number');
+    });
   });
 
   it("the default policy 'fail' fails the job naming the record; 'skip-and-count' drops and counts it", async () => {

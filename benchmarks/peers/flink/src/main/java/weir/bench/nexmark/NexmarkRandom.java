@@ -17,11 +17,21 @@ final class NexmarkRandom {
     return h ^ (h >>> 16);
   }
 
+  /** The part of an event's random state that depends on the seed only ({@code seedHash} in random.ts). */
+  static int seedHash(int seed) {
+    return fmix32(seed ^ 0x5bd1e995);
+  }
+
   /** Reseeds for event number {@code n}. */
   void reseed(int seed, long n) {
+    reseedHashed(seedHash(seed), n);
+  }
+
+  /** Reseeds for event number {@code n}, given {@code seedHash(seed)} ({@code stateFor} in random.ts). */
+  void reseedHashed(int hashedSeed, long n) {
     int lo = (int) n;
     int hi = (int) (n >>> 32);
-    state = fmix32((fmix32(seed ^ 0x5bd1e995) ^ lo) + hi * 0x27d4eb2f);
+    state = fmix32((hashedSeed ^ lo) + hi * 0x27d4eb2f);
   }
 
   /** The next 32 random bits (as a signed int; callers treat them as unsigned). */

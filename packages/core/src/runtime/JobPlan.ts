@@ -145,11 +145,13 @@ export function buildPlan(sinks: readonly Transformation[], defaultParallelism: 
     });
   }
 
-  // Chaining: a forward edge into a single-input operator of equal parallelism is a call.
+  // Chaining: a forward edge into a single-input operator of equal parallelism is a call. So is
+  // a keyed (hash) edge between two operators of parallelism 1: every key goes to the one
+  // subtask anyway, and the keyed operator sets its key per record itself.
   for (const e of edges) {
     const tgt = e.target;
     e.chained =
-      e.partitioner === 'forward' &&
+      (e.partitioner === 'forward' || (e.partitioner === 'hash' && tgt.parallelism === 1)) &&
       tgt.inputs.length === 1 &&
       tgt.t.kind !== 'twoInput' &&
       e.source.parallelism === tgt.parallelism;

@@ -226,8 +226,8 @@ function watermarkOf(job: JobClient, name: string): number {
 function recordsInto(job: JobClient, prefix: string): number {
   return job
     .metrics()
-    .tasks.filter((t) => t.name.startsWith(prefix))
-    .reduce((n, t) => n + t.recordsIn, 0);
+    .operators.filter((o) => o.name.startsWith(prefix))
+    .reduce((n, o) => n + o.recordsIn, 0);
 }
 
 describe('periodic watermarks and idleness with a ManualClock', () => {

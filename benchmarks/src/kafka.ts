@@ -157,10 +157,20 @@ async function deleteTopics(brokers: string, topics: string[]): Promise<void> {
   await withAdmin(brokers, (a) => a.deleteTopics({ topics, timeout: 30_000 })).catch(() => {});
 }
 
-/** Sum of the partitions' last stable offsets. */
-async function endOffsetSum(brokers: string, topic: string): Promise<number> {
-  const o = await withAdmin(brokers, (a) => a.fetchTopicOffsets(topic));
-  return o.reduce((s, p) => s + Number(p.offset), 0);
+/**
+ * Sum of the partitions' end offsets once it reaches `atLeast` (or after 60 s): a transaction's
+ * commit markers reach the partitions shortly after the commit returns, and a loaded broker may
+ * take a while.
+ */
+async function endOffsetSum(brokers: string, topic: string, atLeast: number): Promise<number> {
+  return withAdmin(brokers, async (a) => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const sum = (await a.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.offset), 0);
+      if (sum >= atLeast || Date.now() > deadline) return sum;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
 }
 
 /**
@@ -354,7 +364,7 @@ async function weirSink(ctx: Ctx, format: Format, size: number, semantic: KafkaD
     await env.execute('bench kafka sink');
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
-    const written = await endOffsetSum(ctx.brokers, topic);
+    const written = await endOffsetSum(ctx.brokers, topic, n);
     if (written < n) throw new Error(`KafkaSink wrote ${written} records, expected ${n}`);
     return { records: n, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
   } finally {
@@ -375,7 +385,7 @@ async function rawSink(ctx: Ctx, format: Format, size: number): Promise<Run> {
     await rawProduce(ctx.brokers, topic, n, serde, pad, (i) => i);
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
-    const written = await endOffsetSum(ctx.brokers, topic);
+    const written = await endOffsetSum(ctx.brokers, topic, n);
     if (written < n) throw new Error(`the raw producer wrote ${written} records, expected ${n}`);
     return { records: n, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
   } finally {
@@ -442,7 +452,7 @@ async function e2eThroughput(ctx: Ctx, semantic: KafkaDeliverySemantic): Promise
     await env.execute(`bench kafka e2e ${semantic}`);
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
-    const written = await endOffsetSum(ctx.brokers, output);
+    const written = await endOffsetSum(ctx.brokers, output, n);
     if (written < n) throw new Error(`the pipeline wrote ${written} records, expected ${n}`);
     return { records: n, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
   } finally {

@@ -161,6 +161,17 @@ function creditCardNumber(a: number, b: number, c: number, d: number): string {
 }
 
 /**
+ * `text.slice(from, from + length).trim()` for a text of letters and spaces: the window's spaces
+ * at either end are skipped before slicing (one slice, no `trim` copy).
+ */
+function trimmedWindow(text: string, from: number, length: number): string {
+  let to = from + length;
+  while (from < to && text.charCodeAt(from) === 32) from++;
+  while (to > from && text.charCodeAt(to - 1) === 32) to--;
+  return text.slice(from, to);
+}
+
+/**
  * A price, log-uniform over [100, 100,000,000]: `round(100 · 10^(6u))` from two draws `a` and `b`
  * (finalized states), `u = (a_27 · 2^26 + b_26) / 2^53` as `EventRandom.nextDouble` makes it from
  * their top 27 and 26 bits. `10^(6u)` comes from tables (L1-resident) and a first-order
@@ -232,11 +243,12 @@ export class NexmarkGenerator {
   /** `personProportion + auctionProportion`: event offsets below it (and ≥ persons) are auctions. */
   private readonly personAuctionProportion: number;
   private readonly auctionProportion: number;
-  private readonly hotSellersRatio: number;
   private readonly numInFlightAuctions: number;
   private readonly numActivePeople: number;
   private readonly avgPersonByteSize: number;
   private readonly avgAuctionByteSize: number;
+  /** An auction has the hot seller when its draw is at least this (`nextInt(hotSellersRatio) > 0`). */
+  private readonly hotSellerAbove: number;
   /** A bid goes to the hot auction when its draw is at least this (`nextInt(hotAuctionRatio) > 0`). */
   private readonly hotAuctionAbove: number;
   /** A bid comes from the hot bidder when its draw is at least this. */
@@ -282,11 +294,11 @@ export class NexmarkGenerator {
     this.personProportion = c.personProportion;
     this.personAuctionProportion = c.personProportion + c.auctionProportion;
     this.auctionProportion = c.auctionProportion;
-    this.hotSellersRatio = c.hotSellersRatio;
     this.numInFlightAuctions = c.numInFlightAuctions;
     this.numActivePeople = c.numActivePeople;
     this.avgPersonByteSize = c.avgPersonByteSize;
     this.avgAuctionByteSize = c.avgAuctionByteSize;
+    this.hotSellerAbove = leastPositiveDraw(c.hotSellersRatio);
     this.hotAuctionAbove = leastPositiveDraw(c.hotAuctionRatio);
     this.hotBidderAbove = leastPositiveDraw(c.hotBiddersRatio);
     const bidDesired = c.avgBidByteSize - BID_FIXED_SIZE;
@@ -355,13 +367,6 @@ export class NexmarkGenerator {
     return epoch * this.auctionProportion + offset - this.personProportion;
   }
 
-  /** A random active person (base 0), possibly a few ids ahead of `lastPerson`, the last one created. */
-  private nextBase0PersonId(lastPerson: number): number {
-    const numPeople = lastPerson + 1;
-    const active = numPeople < this.numActivePeople ? numPeople : this.numActivePeople;
-    return numPeople - active + this.nextInt(active + PERSON_ID_LEAD);
-  }
-
   // ---- random draws, as EventRandom's -------------------------------------------------------
 
   /** As {@link EventRandom.nextInt}: a uniform integer in `[0, bound)`. */
@@ -378,24 +383,13 @@ export class NexmarkGenerator {
     return Math.floor((((fmix32(s) >>> 5) * 67108864 + b) / TWO_53) * bound);
   }
 
-  /** Log-uniform over [100, 100,000,000]: see {@link priceFrom}. */
-  private nextPrice(): number {
-    const hi = fmix32((this.s = (this.s + 0x9e3779b9) | 0));
-    return priceFrom(hi, fmix32((this.s = (this.s + 0x9e3779b9) | 0)));
-  }
-
   /**
    * A string of 3 .. maxLength − 1 letters and spaces, trimmed: the window's spaces at either end
    * are skipped before slicing (one slice, no `trim` copy; the text has no other whitespace).
    */
   private nextString(maxLength: number): string {
     const len = MIN_STRING_LENGTH + this.nextInt(maxLength - MIN_STRING_LENGTH);
-    const text = this.spaced;
-    let from = this.nextInt(TEXT_LENGTH - maxLength);
-    let to = from + len;
-    while (from < to && text.charCodeAt(from) === 32) from++;
-    while (to > from && text.charCodeAt(to - 1) === 32) to--;
-    return text.slice(from, to);
+    return trimmedWindow(this.spaced, this.nextInt(TEXT_LENGTH - maxLength), len);
   }
 
   /** A string of exactly `length` letters. */
@@ -431,24 +425,68 @@ export class NexmarkGenerator {
     return personRecord(id, name, emailAddress, creditCard, city, state, ts, extra);
   }
 
+  /** As `bid`, with the draws written out (auctions are 6 % of the events, but cost 3 bids each). */
   private auction(n: number, epoch: number, offset: number): Auction {
     const ts = this.timestampForEvent(n);
+    let s = this.s;
     const id = this.lastBase0AuctionId(epoch, offset) + FIRST_AUCTION_ID;
-    const seller =
-      (this.nextInt(this.hotSellersRatio) > 0
-        ? Math.floor(this.lastBase0PersonId(epoch, offset) / HOT_SELLER_RATIO) * HOT_SELLER_RATIO
-        : this.nextBase0PersonId(this.lastBase0PersonId(epoch, offset))) + FIRST_PERSON_ID;
-    const category = FIRST_CATEGORY_ID + this.nextInt(NUM_CATEGORIES);
-    const initialBid = this.nextPrice();
+    const lastPerson = this.lastBase0PersonId(epoch, offset);
+    let seller: number;
+    s = (s + 0x9e3779b9) | 0;
+    if (fmix32(s) >>> 0 >= this.hotSellerAbove) seller = lastPerson - (lastPerson % HOT_SELLER_RATIO);
+    else {
+      const numPeople = lastPerson + 1;
+      const active = numPeople < this.numActivePeople ? numPeople : this.numActivePeople;
+      s = (s + 0x9e3779b9) | 0;
+      seller = numPeople - active + ((((fmix32(s) >>> 0) * (active + PERSON_ID_LEAD)) / 4294967296) | 0);
+    }
+    s = (s + 0x9e3779b9) | 0;
+    const category = FIRST_CATEGORY_ID + ((((fmix32(s) >>> 0) * NUM_CATEGORIES) / 4294967296) | 0);
+    s = (s + 0x9e3779b9) | 0;
+    const initialBits = fmix32(s);
+    s = (s + 0x9e3779b9) | 0;
+    const initialBid = priceFrom(initialBits, fmix32(s));
     // Auctions last on average as long as it takes to open `numInFlightAuctions` more.
     const horizon = this.timestampForEvent(n + this.eventsForAuctions) - ts;
-    const expires = ts + 1 + this.nextInt(Math.max(horizon * 2, 1));
-    const itemName = this.nextString(20);
-    const description = this.nextString(100);
-    const reserve = initialBid + this.nextPrice();
-    const size = 8 + itemName.length + description.length + 8 + 8 + 8 + 8 + 8;
-    const extra = this.nextExtra(size, this.avgAuctionByteSize);
-    return auctionRecord(id, itemName, description, initialBid, reserve, ts, expires, seller, category, extra);
+    const bound = horizon * 2 > 1 ? horizon * 2 : 1;
+    let lasts: number;
+    s = (s + 0x9e3779b9) | 0;
+    if (bound <= 0x200000) lasts = (((fmix32(s) >>> 0) * bound) / 4294967296) | 0;
+    else {
+      // `nextInt`'s path for large bounds: a 53-bit double from two draws.
+      const a = fmix32(s) >>> 5;
+      s = (s + 0x9e3779b9) | 0;
+      lasts = Math.floor(((a * 67108864 + (fmix32(s) >>> 6)) / TWO_53) * bound);
+    }
+    const expires = ts + 1 + lasts;
+    s = (s + 0x9e3779b9) | 0;
+    const itemLength = MIN_STRING_LENGTH + ((((fmix32(s) >>> 0) * (20 - MIN_STRING_LENGTH)) / 4294967296) | 0);
+    s = (s + 0x9e3779b9) | 0;
+    const itemName = trimmedWindow(this.spaced, (((fmix32(s) >>> 0) * (TEXT_LENGTH - 20)) / 4294967296) | 0, itemLength);
+    s = (s + 0x9e3779b9) | 0;
+    const descriptionLength = MIN_STRING_LENGTH + ((((fmix32(s) >>> 0) * (100 - MIN_STRING_LENGTH)) / 4294967296) | 0);
+    s = (s + 0x9e3779b9) | 0;
+    const description = trimmedWindow(this.spaced, (((fmix32(s) >>> 0) * (TEXT_LENGTH - 100)) / 4294967296) | 0, descriptionLength);
+    s = (s + 0x9e3779b9) | 0;
+    const reserveBits = fmix32(s);
+    s = (s + 0x9e3779b9) | 0;
+    const reserve = initialBid + priceFrom(reserveBits, fmix32(s));
+    // nextExtra, written out.
+    const desired = this.avgAuctionByteSize - (8 + itemName.length + description.length + 8 + 8 + 8 + 8 + 8);
+    let extra = '';
+    if (desired >= 0) {
+      const delta = Math.round(desired * 0.2);
+      let length = desired - delta;
+      if (delta !== 0) {
+        s = (s + 0x9e3779b9) | 0;
+        length += (((fmix32(s) >>> 0) * 2 * delta) / 4294967296) | 0;
+      }
+      s = (s + 0x9e3779b9) | 0;
+      const at = (((fmix32(s) >>> 0) * (TEXT_LENGTH - length)) / 4294967296) | 0;
+      extra = this.letters.slice(at, at + length);
+    }
+    this.s = s;
+    return auctionRecord(id, itemName, description, initialBid, reserve, ts, expires, seller + FIRST_PERSON_ID, category, extra);
   }
 
   /**

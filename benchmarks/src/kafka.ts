@@ -17,12 +17,14 @@
  *            output topic records visible time − produce time per output record: p50/p99/max.
  *
  * Every measured case runs in a fresh child process (clean JIT and heap): one warm-up run, then
- * `--reps` runs, median. Throughput is records per wall-clock second and per CPU-second of the
+ * `--reps` runs, median. With `--rounds K` the whole list of cases runs K times over (so a load
+ * change hits every case alike); figures are medians over the rounds, and each ratio is the
+ * median of the per-round ratios, with their range. Throughput is records per wall-clock second and per CPU-second of the
  * process (user + system, so kafkajs, GC and Weir count alike). The broker's CPU is not counted.
  *
  * Usage (after a build; from benchmarks/):
  *   node --expose-gc dist/kafka.js [--part source|sink|e2e|latency ...] [--case NAME ...]
- *        [--records 1000000] [--reps 3] [--rate 10000] [--seconds 20] [--quick] [--json]
+ *        [--records 1000000] [--reps 3] [--rounds 1] [--rate 10000] [--seconds 20] [--quick] [--json]
  * `--records` is the count of 200 B records the source cases read; 1 KiB cases use a fifth of it,
  * sink and end-to-end cases a fifth of those. `--quick`: 100,000 records, 1 repetition, 8 s of
  * latency. Without KAFKA_BROKERS a broker is started from
@@ -695,6 +697,7 @@ async function main(): Promise<void> {
       case: { type: 'string', multiple: true },
       records: { type: 'string' },
       reps: { type: 'string' },
+      rounds: { type: 'string' },
       rate: { type: 'string' },
       seconds: { type: 'string' },
       quick: { type: 'boolean', default: false },
@@ -722,6 +725,7 @@ async function main(): Promise<void> {
   const quick = values.quick === true;
   const records200 = Number(values.records ?? (quick ? 100_000 : 1_000_000));
   const reps = Number(values.reps ?? (quick ? 1 : 3));
+  const rounds = Number(values.rounds ?? 1);
   const rate = Number(values.rate ?? 10_000);
   const seconds = Number(values.seconds ?? (quick ? 8 : 20));
   const parts = new Set<Part | 'latency'>((values.part as Array<Part | 'latency'> | undefined) ?? ['source', 'sink', 'e2e', 'latency']);
@@ -746,18 +750,36 @@ async function main(): Promise<void> {
   const registryDir = mkdtempSync(join(tmpdir(), 'weir-bench-kafka-registry-'));
   const ctx: Ctx = { brokers, registryDir, records200, runId: Math.random().toString(36).slice(2, 8) };
   const results: KafkaCaseResult[] = [];
+  const byCase = new Map<string, KafkaCaseResult[]>();
   const latencies: LatencyResult[] = [];
   try {
     process.stderr.write(
       `[bench] preparing topics (source: ${records200} records of 200 B, ${recordsFor(ctx, 1024)} of 1 KiB; sink: ${sinkRecordsFor(ctx, 200)} and ${sinkRecordsFor(ctx, 1024)}) ...\n`,
     );
     const topics = await prepare(ctx, dataParts);
-    for (const c of cases) {
-      const r = await inChild<KafkaCaseResult>(['--child', c.name, '--ctx', JSON.stringify({ ...ctx, reps })]);
-      results.push(r);
-      process.stderr.write(
-        `${r.name.padEnd(24)} ${String(r.records).padStart(9)} rec  ${Math.round(r.recordsPerSec).toLocaleString('en-US').padStart(10)} rec/s  ${Math.round(r.recordsPerCpuSec).toLocaleString('en-US').padStart(10)} rec/CPU-s  load ${r.load.map((l) => l.toFixed(2)).join('→')}  runs ${JSON.stringify(r.runs)}\n`,
-      );
+    // Rounds: every case once per round, so load drifts hit all cases alike; ratios are taken
+    // within a round, then their median.
+    for (let round = 0; round < rounds; round++) {
+      for (const c of cases) {
+        const r = await inChild<KafkaCaseResult>(['--child', c.name, '--ctx', JSON.stringify({ ...ctx, reps })]);
+        let list = byCase.get(r.name);
+        if (list === undefined) byCase.set(r.name, (list = []));
+        list.push(r);
+        process.stderr.write(
+          `${rounds > 1 ? `[${round + 1}/${rounds}] ` : ''}${r.name.padEnd(24)} ${String(r.records).padStart(9)} rec  ${Math.round(r.recordsPerSec).toLocaleString('en-US').padStart(10)} rec/s  ${Math.round(r.recordsPerCpuSec).toLocaleString('en-US').padStart(10)} rec/CPU-s  load ${r.load.map((l) => l.toFixed(2)).join('→')}  runs ${JSON.stringify(r.runs)}\n`,
+        );
+      }
+    }
+    for (const [name, list] of byCase) {
+      results.push({
+        name,
+        records: list[0]?.records ?? 0,
+        reps: reps * list.length,
+        recordsPerSec: median(list.map((r) => r.recordsPerSec)),
+        recordsPerCpuSec: median(list.map((r) => r.recordsPerCpuSec)),
+        runs: list.flatMap((r) => r.runs),
+        load: [list[0]?.load[0] ?? 0, list[list.length - 1]?.load[1] ?? 0],
+      });
     }
     await deleteTopics(brokers, topics);
     if (parts.has('latency')) {
@@ -774,10 +796,14 @@ async function main(): Promise<void> {
     await stop?.();
   }
   const ratio = (a: string, b: string): string => {
-    const x = results.find((r) => r.name === a);
-    const y = results.find((r) => r.name === b);
-    if (x === undefined || y === undefined) return '';
-    return `${a} / ${b}: ${((x.recordsPerSec / y.recordsPerSec) * 100).toFixed(0)} % wall, ${((x.recordsPerCpuSec / y.recordsPerCpuSec) * 100).toFixed(0)} % per CPU-s`;
+    const xs = byCase.get(a);
+    const ys = byCase.get(b);
+    if (xs === undefined || ys === undefined) return '';
+    const wall = xs.map((x, i) => x.recordsPerSec / (ys[i] ?? ys[0] ?? x).recordsPerSec);
+    const cpu = xs.map((x, i) => x.recordsPerCpuSec / (ys[i] ?? ys[0] ?? x).recordsPerCpuSec);
+    const pct = (v: number): string => `${(v * 100).toFixed(0)} %`;
+    const range = (v: number[]): string => (v.length > 1 ? ` [${pct(Math.min(...v))}–${pct(Math.max(...v))}]` : '');
+    return `${a} / ${b}: ${pct(median(wall))}${range(wall)} wall, ${pct(median(cpu))}${range(cpu)} per CPU-s`;
   };
   const lines: string[] = [];
   for (const f of FORMATS) for (const s of SIZES) lines.push(ratio(`source-weir-${f}-${s}`, `source-raw-${f}-${s}`));

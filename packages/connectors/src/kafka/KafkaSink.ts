@@ -361,16 +361,12 @@ function recordBytes(r: KafkaOutputRecord): number {
   return (r.value?.length ?? 0) + (r.key?.length ?? 0) + 70;
 }
 
-/** A record routed to its partition, waiting in a lane. */
-interface Routed {
-  readonly record: KafkaOutputRecord;
-  readonly partition: number;
-}
-
 /** One producer with its own connection, owning a fixed share of the partitions. */
 interface Lane {
   readonly producer: Producer;
-  buffer: Routed[];
+  /** Records waiting, `buffer[head..]`, and their partitions (parallel arrays: no wrapper per record). */
+  buffer: KafkaOutputRecord[];
+  partitions: number[];
   head: number;
   bytes: number;
   busy: boolean;
@@ -382,7 +378,8 @@ function laneRequest(lane: Lane, maxBytes: number): { batch: TopicMessages[]; co
   let bytes = 0;
   let i = lane.head;
   for (; i < lane.buffer.length; i++) {
-    const { record: r, partition } = lane.buffer[i] as Routed;
+    const r = lane.buffer[i] as KafkaOutputRecord;
+    const partition = lane.partitions[i] as number;
     const size = recordBytes(r);
     if (bytes > 0 && bytes + size > maxBytes) break;
     bytes += size;
@@ -397,9 +394,11 @@ function laneRequest(lane: Lane, maxBytes: number): { batch: TopicMessages[]; co
   lane.head = i;
   if (lane.head === lane.buffer.length) {
     lane.buffer = [];
+    lane.partitions = [];
     lane.head = 0;
   } else if (lane.head > 4096 && lane.head * 2 > lane.buffer.length) {
     lane.buffer = lane.buffer.slice(lane.head);
+    lane.partitions = lane.partitions.slice(lane.head);
     lane.head = 0;
   }
   lane.bytes -= bytes;
@@ -489,7 +488,7 @@ class AtLeastOnceWriter<T> extends EncodingWriter<T> implements SinkWriter<T> {
         createPartitioner: Partitioners.DefaultPartitioner,
         retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
       });
-      this.lanes.push({ producer, buffer: [], head: 0, bytes: 0, busy: false });
+      this.lanes.push({ producer, buffer: [], partitions: [], head: 0, bytes: 0, busy: false });
     }
     await Promise.all(this.lanes.map((l) => l.producer.connect()));
     const topic = this.sink.options.topic;
@@ -533,7 +532,8 @@ class AtLeastOnceWriter<T> extends EncodingWriter<T> implements SinkWriter<T> {
       t.next = partition + 1;
     }
     const lane = this.lanes[(t.laneBase + partition) % this.laneCount] as Lane;
-    lane.buffer.push({ record: r, partition });
+    lane.buffer.push(r);
+    lane.partitions.push(partition);
     lane.bytes += recordBytes(r);
     return lane;
   }

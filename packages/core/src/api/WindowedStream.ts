@@ -1,3 +1,4 @@
+import { PaneWindowOperator } from '../runtime/operators/PaneWindowOperator.js';
 import { SessionWindowOperator } from '../runtime/operators/SessionWindowOperator.js';
 import { SlicingWindowOperator } from '../runtime/operators/SlicingWindowOperator.js';
 import {
@@ -142,6 +143,19 @@ export class WindowedStream<K extends KeyType, T, W extends Window> {
         }) as unknown as StreamOperator<unknown>;
       }
       if (sliced) {
+        const config = {
+          assigner: assigner as unknown as WindowAssigner<T, TimeWindow> & { size: number; slide: number; offset: number },
+          allowedLateness: lateness,
+          lateDataTag: lateTag,
+          keySelector,
+          contents: contents as Exclude<WindowContents<T>, { kind: 'list' }>,
+          windowFunction: fn as never,
+        };
+        // In-memory state: windows fire pane by pane for all keys at once; other backends keep
+        // each key's panes and timers in one record.
+        if (input.environment.stateBackend.name === 'heap') {
+          return new PaneWindowOperator<K, T, R>(config) as unknown as StreamOperator<unknown>;
+        }
         return new SlicingWindowOperator<K, T, R>({
           assigner: assigner as unknown as WindowAssigner<T, TimeWindow> & { size: number; slide: number; offset: number },
           allowedLateness: lateness,

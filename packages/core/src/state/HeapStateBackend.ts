@@ -149,6 +149,34 @@ class StateTable {
     }
   }
 
+  /** Calls `fn` for every entry in non-void `ns`, key group by key group. */
+  forEachIn(ns: Namespace, fn: (key: KeyType, keyGroup: number, stored: unknown) => void): void {
+    const groups = this.nsGroups;
+    for (let idx = 0; idx < groups.length; idx++) {
+      const m = groups[idx]?.get(ns);
+      if (m === undefined) continue;
+      const kg = idx + this.start;
+      for (const [key, stored] of m) fn(key, kg, stored);
+    }
+  }
+
+  /** Deletes every entry in non-void `ns`. */
+  clearNamespace(ns: Namespace): void {
+    const groups = this.nsGroups;
+    for (let idx = 0; idx < groups.length; idx++) {
+      const g = groups[idx];
+      if (g === undefined || !g.delete(ns)) continue;
+      if (g.size === 0) groups[idx] = undefined;
+    }
+  }
+
+  /** The non-void namespaces that hold entries. */
+  namespaces(): Namespace[] {
+    const out = new Set<Namespace>();
+    for (const g of this.nsGroups) if (g !== undefined) for (const ns of g.keys()) out.add(ns);
+    return [...out];
+  }
+
   count(namespace?: Namespace): number {
     let n = namespace === undefined || namespace === VOID_NAMESPACE ? this.voidMap.size : 0;
     if (namespace === VOID_NAMESPACE) return n;
@@ -680,6 +708,25 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     let n = 0;
     for (const s of this.states.values()) n += s.table.count(namespace);
     return n;
+  }
+
+  /**
+   * Calls `fn(key, keyGroup, value)` for every entry of state `stateName` (which must have no
+   * TTL) in the non-void `namespace`. `fn` may read state but must not add or delete entries of
+   * that namespace.
+   */
+  forEachInNamespace(stateName: string, namespace: Namespace, fn: (key: KeyType, keyGroup: number, value: unknown) => void): void {
+    this.states.get(stateName)?.table.forEachIn(namespace, fn);
+  }
+
+  /** Deletes every entry of state `stateName` in the non-void `namespace`. */
+  clearNamespace(stateName: string, namespace: Namespace): void {
+    this.states.get(stateName)?.table.clearNamespace(namespace);
+  }
+
+  /** The non-void namespaces with entries in state `stateName`. */
+  namespaces(stateName: string): Namespace[] {
+    return this.states.get(stateName)?.table.namespaces() ?? [];
   }
 
   keys(stateName: string, namespace: Namespace): KeyType[] {

@@ -116,6 +116,17 @@ export interface KeyedStateBackend {
   numEntries(namespace?: Namespace): number;
   /** Every key that has an entry in `stateName` and `namespace`. */
   keys(stateName: string, namespace: Namespace): KeyType[];
+  /**
+   * Optional (backends that hold state as objects in memory): calls `fn(key, keyGroup, value)`
+   * for every entry of state `stateName` (without TTL) in the non-void `namespace`. `fn` may
+   * read state but must not add or delete entries of that namespace. Window operators use it
+   * to fire one window for all keys at once.
+   */
+  forEachInNamespace?(stateName: string, namespace: Namespace, fn: (key: KeyType, keyGroup: number, value: unknown) => void): void;
+  /** Optional, with {@link KeyedStateBackend.forEachInNamespace}: deletes every entry of `stateName` in `namespace`. */
+  clearNamespace?(stateName: string, namespace: Namespace): void;
+  /** Optional, with {@link KeyedStateBackend.forEachInNamespace}: the non-void namespaces with entries in `stateName`. */
+  namespaces?(stateName: string): Namespace[];
   /** Serializes all state, per key group. */
   snapshot(): KeyedStateSnapshot;
   /**

@@ -4,12 +4,17 @@
  * given explicitly. Arrival orders are arbitrary (elements later than the watermark bound and
  * than the allowed lateness included), so late firings, late merges and the late-data output
  * are all compared: every firing of every key in order, the late output and the window
- * function's `clear` calls must be the same.
+ * function's `clear` calls must be the same. With the heap backend the fast paths are the pane
+ * operator and the session operator; with LevelDB, the per-key record operators.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type AggregateFunction,
+  LevelStateBackend,
   OutputTag,
   type ProcessWindowFunction,
   StreamEnvironment,
@@ -44,8 +49,12 @@ async function run(
   mode: Mode,
   generic: boolean,
   parallelism: number,
+  levelDir?: string,
 ): Promise<Outcome> {
-  const env = StreamEnvironment.create({ parallelism });
+  const env = StreamEnvironment.create({
+    parallelism,
+    ...(levelDir === undefined ? {} : { stateBackend: new LevelStateBackend({ dir: levelDir, cacheSize: 4, writeBufferSize: 3 }) }),
+  });
   const lateTag = new OutputTag<Ev>('late');
   const clearTag = new OutputTag<string>('clears');
   let windowed = env
@@ -138,5 +147,32 @@ describe('specialised window operators equal the generic window operator', () =>
         );
       });
     }
+  }
+});
+
+describe('on LevelDB, the per-key record operators equal the generic window operator (on the heap)', () => {
+  for (const a of assigners) {
+    const mode = a.modes[a.modes.length - 1] as Mode;
+    it(`${a.name}, ${mode}: same firings per key, late output and clears`, async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(eventArb, { maxLength: 50 }),
+          fc.integer({ min: 0, max: 300 }),
+          fc.constantFrom(0, 100, 700),
+          fc.integer({ min: 1, max: 2 }),
+          async (arrival, bound, lateness, parallelism) => {
+            const dir = await mkdtemp(join(tmpdir(), 'weir-fastpath-'));
+            try {
+              const fast = await run(arrival, a.make(), bound, lateness, mode, false, parallelism, dir);
+              const generic = await run(arrival, a.make(), bound, lateness, mode, true, parallelism);
+              expect(fast).toEqual(generic);
+            } finally {
+              await rm(dir, { recursive: true, force: true });
+            }
+          },
+        ),
+        { numRuns: 8 },
+      );
+    });
   }
 });

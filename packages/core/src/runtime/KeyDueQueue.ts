@@ -1,7 +1,5 @@
-import type { KeyType } from '../api/types.js';
-
 /**
- * Keys due at event times, for window operators that keep each key's pending timers inside
+ * Keys (or the state records of keys) due at event times, for window operators that keep each key's pending timers inside
  * the key's own state record (sorted, deduplicated there) and only need to be woken up at the
  * earliest of them. One bucket per distinct time (an array of keys) and a binary heap of the
  * distinct times: adding a key to an existing time is an array push; no per-(key, namespace,
@@ -12,10 +10,13 @@ import type { KeyType } from '../api/types.js';
  * Not checkpointed: the owner rebuilds it from its keyed state on restore.
  * @internal
  */
-export class KeyDueQueue {
-  private readonly buckets = new Map<number, KeyType[]>();
+export class KeyDueQueue<E> {
+  private readonly buckets = new Map<number, E[]>();
   private readonly times: number[] = [];
-  private readonly spare: KeyType[][] = [];
+  private readonly spare: E[][] = [];
+  // The bucket of the last add: consecutive adds often share a time.
+  private lastTime = Number.NaN;
+  private lastBucket: E[] | undefined;
 
   /** Number of distinct times pending. */
   get size(): number {
@@ -27,31 +28,41 @@ export class KeyDueQueue {
     return this.times.length === 0 ? Number.POSITIVE_INFINITY : (this.times[0] as number);
   }
 
-  /** Wakes `key` at `time`. */
-  add(time: number, key: KeyType): void {
+  /** Wakes `entry` at `time`. */
+  add(time: number, entry: E): void {
+    if (time === this.lastTime) {
+      (this.lastBucket as E[]).push(entry);
+      return;
+    }
     let b = this.buckets.get(time);
     if (b === undefined) {
       b = this.spare.pop() ?? [];
       this.buckets.set(time, b);
       this.pushTime(time);
     }
-    b.push(key);
+    this.lastTime = time;
+    this.lastBucket = b;
+    b.push(entry);
   }
 
   /**
    * Removes the earliest time and returns its keys (in the order they were added). The array
    * is lent: hand it back with {@link KeyDueQueue.release} once consumed.
    */
-  poll(): KeyType[] | undefined {
+  poll(): E[] | undefined {
     if (this.times.length === 0) return undefined;
     const t = this.popTime();
-    const b = this.buckets.get(t) as KeyType[];
+    const b = this.buckets.get(t) as E[];
     this.buckets.delete(t);
+    if (t === this.lastTime) {
+      this.lastTime = Number.NaN;
+      this.lastBucket = undefined;
+    }
     return b;
   }
 
   /** Returns a bucket obtained from {@link KeyDueQueue.poll} for reuse. */
-  release(bucket: KeyType[]): void {
+  release(bucket: E[]): void {
     bucket.length = 0;
     if (this.spare.length < 64) this.spare.push(bucket);
   }
@@ -60,6 +71,8 @@ export class KeyDueQueue {
   clear(): void {
     this.buckets.clear();
     this.times.length = 0;
+    this.lastTime = Number.NaN;
+    this.lastBucket = undefined;
   }
 
   private pushTime(t: number): void {

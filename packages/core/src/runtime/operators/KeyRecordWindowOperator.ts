@@ -12,6 +12,8 @@ import { type OneInputOperator, StreamOperator } from '../StreamOperator.js';
  */
 export interface KeyRecord {
   at: number | null;
+  /** The record's key (so that a queued record needs no lookup by key). */
+  k: KeyType;
 }
 
 /**
@@ -33,7 +35,12 @@ export abstract class KeyRecordWindowOperator<TIn, TOut, R extends KeyRecord>
 {
   protected backend!: KeyedStateBackend;
   protected records!: InternalValueState<R>;
-  private readonly due = new KeyDueQueue();
+  /**
+   * Keys to wake; with a backend that stores records by reference, the records themselves
+   * (a woken record is then checked without a lookup by key).
+   */
+  private readonly due = new KeyDueQueue<KeyType | R>();
+  private byReference = false;
   /** True while a key's due work runs: timers it adds are collected by the caller. */
   private inDue = false;
 
@@ -56,6 +63,7 @@ export abstract class KeyRecordWindowOperator<TIn, TOut, R extends KeyRecord>
   protected openRecords(): void {
     this.backend = this.keyedBackend('window()');
     this.records = this.backend.getValueState(new ValueStateDescriptor<R>(this.stateName));
+    this.byReference = this.records.storesByReference === true;
     const b = this.backend;
     for (const key of b.keys(this.stateName, VOID_NAMESPACE)) {
       b.setCurrentKey(key);
@@ -63,7 +71,8 @@ export abstract class KeyRecordWindowOperator<TIn, TOut, R extends KeyRecord>
       if (rec === undefined) continue;
       const next = this.nextDue(rec);
       rec.at = next;
-      if (next !== null) this.due.add(next, key);
+      rec.k = key;
+      if (next !== null) this.due.add(next, this.byReference ? rec : key);
       this.records.update(rec);
     }
   }
@@ -74,7 +83,7 @@ export abstract class KeyRecordWindowOperator<TIn, TOut, R extends KeyRecord>
     if (this.inDue || time === Number.POSITIVE_INFINITY) return;
     if (record.at === null || time < record.at) {
       record.at = time;
-      this.due.add(time, this.backend.getCurrentKey());
+      this.due.add(time, this.byReference ? record : this.backend.getCurrentKey());
     }
   }
 
@@ -85,12 +94,21 @@ export abstract class KeyRecordWindowOperator<TIn, TOut, R extends KeyRecord>
     const state = this.records;
     while (q.size > 0 && q.peekTime() <= watermark) {
       const t = q.peekTime();
-      const keys = q.poll() as KeyType[];
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i] as KeyType;
-        b.setCurrentKey(key);
-        const rec = state.value();
-        if (rec === undefined || rec.at !== t) continue; // stale: the key moved on
+      const entries = q.poll() as Array<KeyType | R>;
+      for (let i = 0; i < entries.length; i++) {
+        let rec: R | undefined;
+        let key: KeyType;
+        if (this.byReference) {
+          rec = entries[i] as R;
+          if (rec.at !== t) continue; // stale: the key moved on (or its record was deleted)
+          key = rec.k;
+          b.setCurrentKey(key);
+        } else {
+          key = entries[i] as KeyType;
+          b.setCurrentKey(key);
+          rec = state.value();
+          if (rec === undefined || rec.at !== t) continue; // stale: the key moved on
+        }
         rec.at = null;
         let next: number | null;
         this.inDue = true;
@@ -105,11 +123,11 @@ export abstract class KeyRecordWindowOperator<TIn, TOut, R extends KeyRecord>
           state.clear();
         } else {
           rec.at = next;
-          q.add(next, key);
-          state.update(rec);
+          q.add(next, this.byReference ? rec : key);
+          if (!this.byReference) state.update(rec);
         }
       }
-      q.release(keys);
+      q.release(entries);
     }
     this.output.emitWatermark(watermark);
   }

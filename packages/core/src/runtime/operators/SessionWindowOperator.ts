@@ -109,7 +109,7 @@ export class SessionWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
       const state = this.records;
       let rec = state.value();
       const stored = rec !== undefined && state.storesByReference === true;
-      if (rec === undefined) rec = { at: null, ls: null, le: 0, lc: undefined, lp: false, o: null };
+      if (rec === undefined) rec = { at: null, k: key, ls: null, le: 0, lc: undefined, lp: false, o: null };
       const ls = rec.ls;
       if (ls !== null && timestamp >= ls && timestamp <= rec.le) {
         // Joins the latest session (the common case): grow it, add the element.

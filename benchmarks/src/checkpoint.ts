@@ -10,7 +10,6 @@
  * Usage: node --max-old-space-size=16000 dist/checkpoint.js [--case overhead|large] [--records N]
  *        [--keys N] [--state-mb N] [--reps N] [--quick] [--backend heap|level]
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +29,7 @@ import {
   type ValueState,
   ValueStateDescriptor,
 } from '@weir/core';
+import { mainThreadCpuMs } from './level-state.js';
 
 class RunningSum implements KeyedProcessFunction<number, number, number> {
   private sum!: ValueState<number>;
@@ -64,17 +64,6 @@ function backendOf(name: string, dir: string): StateBackend | undefined {
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
-}
-
-/** CPU time of the main thread in ms (Linux), else null. */
-function mainThreadCpuMs(): number | null {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return null;
-  }
 }
 
 interface RunFigures {

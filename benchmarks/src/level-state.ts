@@ -64,7 +64,7 @@ type Mode = 'update' | 'rmw' | 'rmw-prefetch';
 const PREFETCH_BATCH = 1024;
 
 /** CPU time of the main thread in ms (Linux), else null. */
-function mainThreadCpuMs(): number | null {
+export function mainThreadCpuMs(): number | null {
   try {
     const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

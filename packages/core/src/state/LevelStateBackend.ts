@@ -29,8 +29,10 @@
  * call (both synchronous, so the result is consistent at that point) and then reads the
  * LevelDB snapshot asynchronously while processing continues. Only key groups written since
  * the previous snapshot are read again; the others reuse the previous snapshot's bytes (the
- * very same `Uint8Array`s), and every `consolidateEvery`-th snapshot is full. The format is
- * the heap backend's, so either backend restores the other's snapshots at any parallelism.
+ * very same `Uint8Array`s), and every `consolidateEvery`-th snapshot is full. Key groups are
+ * written in key-group format 1 (row by row, see `keyGroupFormat.ts`); restore reads format 1
+ * and the heap backend's format 2 through the same reader, so either backend restores the
+ * other's snapshots at any parallelism.
  * The synchronous `snapshot()` and `keys()` read LevelDB through a helper thread (classic-level
  * has no synchronous iterators) while the calling thread waits.
  *
@@ -1147,7 +1149,7 @@ class LevelMapState<UK extends KeyType, UV> extends LevelState implements Intern
 // Snapshot encoding from rows
 
 /**
- * Turns the rows of one key group, in key order, into the heap snapshot format: per state,
+ * Turns the rows of one key group, in key order, into key-group format 1: per state,
  * `u8(1) key(ns) key(key) bytes(entry)` … `u8(0)`.
  */
 class KeyGroupEncoder {

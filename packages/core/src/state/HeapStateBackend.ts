@@ -61,12 +61,20 @@ class StateTable {
   readonly voidMap = new Map<KeyType, unknown>();
   private readonly start: number;
   private readonly end: number;
+  /**
+   * Per key group, the namespace looked up last and its key map: window operators touch one or
+   * two namespaces (panes) for long stretches, and a namespace lookup hashes a double.
+   */
+  private readonly lastNs: Array<Namespace | undefined>;
+  private readonly lastMap: Array<Map<KeyType, unknown> | undefined>;
 
   constructor(
     private readonly range: KeyGroupRange,
     private readonly maxParallelism: number,
   ) {
     this.nsGroups = new Array(Math.max(0, range.end - range.start + 1)).fill(undefined);
+    this.lastNs = new Array(this.nsGroups.length).fill(undefined);
+    this.lastMap = new Array(this.nsGroups.length).fill(undefined);
     this.start = range.start;
     this.end = range.end;
   }
@@ -104,10 +112,15 @@ class StateTable {
 
   get(kg: number, ns: Namespace, key: KeyType): unknown {
     if (ns === VOID_NAMESPACE) return this.voidMap.get(key);
-    const g = this.nsGroups[kg - this.start];
+    const idx = kg - this.start;
+    if (this.lastNs[idx] === ns) return (this.lastMap[idx] as Map<KeyType, unknown>).get(key);
+    const g = this.nsGroups[idx];
     if (g === undefined) return undefined;
     const m = g.get(ns);
-    return m === undefined ? undefined : m.get(key);
+    if (m === undefined) return undefined;
+    this.lastNs[idx] = ns;
+    this.lastMap[idx] = m;
+    return m.get(key);
   }
 
   put(kg: number, ns: Namespace, key: KeyType, value: unknown): void {
@@ -121,6 +134,10 @@ class StateTable {
       return;
     }
     const idx = kg - this.start;
+    if (this.lastNs[idx] === ns) {
+      (this.lastMap[idx] as Map<KeyType, unknown>).set(key, value);
+      return;
+    }
     let g = this.nsGroups[idx];
     if (g === undefined) {
       g = new Map();
@@ -131,6 +148,8 @@ class StateTable {
       m = new Map();
       g.set(ns, m);
     }
+    this.lastNs[idx] = ns;
+    this.lastMap[idx] = m;
     m.set(key, value);
   }
 
@@ -139,13 +158,18 @@ class StateTable {
       this.voidMap.delete(key);
       return;
     }
-    const g = this.nsGroups[kg - this.start];
+    const idx = kg - this.start;
+    const g = this.nsGroups[idx];
     if (g === undefined) return;
     const m = g.get(ns);
     if (m === undefined) return;
     if (m.delete(key) && m.size === 0) {
       g.delete(ns);
-      if (g.size === 0) this.nsGroups[kg - this.start] = undefined;
+      if (this.lastMap[idx] === m) {
+        this.lastNs[idx] = undefined;
+        this.lastMap[idx] = undefined;
+      }
+      if (g.size === 0) this.nsGroups[idx] = undefined;
     }
   }
 
@@ -164,6 +188,10 @@ class StateTable {
   clearNamespace(ns: Namespace): void {
     const groups = this.nsGroups;
     for (let idx = 0; idx < groups.length; idx++) {
+      if (this.lastNs[idx] === ns) {
+        this.lastNs[idx] = undefined;
+        this.lastMap[idx] = undefined;
+      }
       const g = groups[idx];
       if (g === undefined || !g.delete(ns)) continue;
       if (g.size === 0) groups[idx] = undefined;

@@ -40,7 +40,8 @@ export abstract class KeyRecordWindowOperator<TIn, TOut, R extends KeyRecord>
    * (a woken record is then checked without a lookup by key).
    */
   private readonly due = new KeyDueQueue<KeyType | R>();
-  private byReference = false;
+  /** Whether the backend keeps the record objects themselves (changes in place need no write-back). */
+  protected byReference = false;
   /** True while a key's due work runs: timers it adds are collected by the caller. */
   private inDue = false;
 

@@ -19,8 +19,8 @@ export interface SessionWindowOperatorConfig<K extends KeyType, T, TOut> {
 }
 
 /**
- * One key's sessions. The latest session (largest start) is inline — `ls` start (`null` when
- * the key has no session), `le` end (exclusive), `lc` contents, `lp` pending — because in-order
+ * One key's sessions. The latest session (largest start) is inline — `ls` start, `le` end
+ * (exclusive), `lc` contents, `lp` pending — because in-order
  * data extends it almost always, and then an element touches this one object. Earlier sessions
  * are `o`: `[start, end, contents, pending, …]` ascending, all ending before `ls` (`null` when
  * none). Contents are the accumulator (aggregate), the reduced value (reduce) or the element
@@ -28,7 +28,8 @@ export interface SessionWindowOperatorConfig<K extends KeyType, T, TOut> {
  * @internal
  */
 export interface SessionRecord extends KeyRecord {
-  ls: number | null;
+  /** Start of the latest session; `NaN` only transiently, when its last session was purged. */
+  ls: number;
   le: number;
   lc: unknown;
   lp: boolean;
@@ -107,25 +108,32 @@ export class SessionWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
       const end = timestamp + this.config.assigner.sessionGap(value);
       const wm = this.currentWatermark;
       const state = this.records;
-      let rec = state.value();
-      const stored = rec !== undefined && state.storesByReference === true;
-      if (rec === undefined) rec = { at: null, k: key, ls: null, le: 0, lc: undefined, lp: false, o: null };
+      const rec = state.value();
+      if (rec === undefined) {
+        // The key's first session.
+        if (end - 1 + this.lateness <= wm) {
+          this.late(value, timestamp);
+          return;
+        }
+        const created: SessionRecord = { at: null, k: key, ls: timestamp, le: end, lc: this.add(undefined, value), lp: false, o: null };
+        this.afterLatestChanged(created, wm);
+        state.update(created);
+        return;
+      }
       const ls = rec.ls;
-      if (ls !== null && timestamp >= ls && timestamp <= rec.le) {
+      if (timestamp >= ls && timestamp <= rec.le) {
         // Joins the latest session (the common case): grow it, add the element.
         if (end > rec.le) rec.le = end;
         rec.lc = this.add(rec.lc, value);
         this.afterLatestChanged(rec, wm);
-      } else if (ls === null || timestamp > rec.le) {
+      } else if (timestamp > rec.le) {
         // Opens a new latest session.
         if (end - 1 + this.lateness <= wm) {
           this.late(value, timestamp);
           return;
         }
-        if (ls !== null) {
-          if (rec.o === null) rec.o = [];
-          rec.o.push(ls, rec.le, rec.lc, rec.lp);
-        }
+        if (rec.o === null) rec.o = [];
+        rec.o.push(ls, rec.le, rec.lc, rec.lp);
         rec.ls = timestamp;
         rec.le = end;
         rec.lc = this.add(undefined, value);
@@ -133,7 +141,8 @@ export class SessionWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
       } else if (!this.addBeforeLatest(rec, value, timestamp, end, wm)) {
         return;
       }
-      if (!stored) state.update(rec);
+      // A heap backend holds the record itself: changed in place, it needs no write-back.
+      if (!this.byReference) state.update(rec);
     } catch (e) {
       throw this.userError(e, true);
     }
@@ -144,7 +153,7 @@ export class SessionWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
     const maxTs = rec.le - 1;
     if (maxTs <= wm) {
       rec.lp = false;
-      this.fire(rec.ls as number, rec.le, rec.lc);
+      this.fire(rec.ls, rec.le, rec.lc);
       this.wakeAt(rec, maxTs + this.lateness);
     } else {
       rec.lp = true;
@@ -206,19 +215,13 @@ export class SessionWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
 
   /** Adds `value` to session contents; `undefined` starts new contents. */
   private add(current: unknown, value: T): unknown {
-    switch (this.kind) {
-      case 'aggregate': {
-        const agg = this.aggregate as AggregateFunction<T, unknown, unknown>;
-        return agg.add(value, current === undefined ? agg.createAccumulator() : current);
-      }
-      case 'reduce':
-        return current === undefined ? value : (this.reduce as ReduceFunction<T>)(current as T, value);
-      default: {
-        const list = current === undefined ? [] : (current as T[]);
-        list.push(value);
-        return list;
-      }
-    }
+    const agg = this.aggregate;
+    if (agg !== undefined) return agg.add(value, current === undefined ? agg.createAccumulator() : current);
+    const reduce = this.reduce;
+    if (reduce !== undefined) return current === undefined ? value : reduce(current as T, value);
+    const list = current === undefined ? [] : (current as T[]);
+    list.push(value);
+    return list;
   }
 
   private mergeContents(a: unknown, b: unknown): unknown {
@@ -237,7 +240,7 @@ export class SessionWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
   }
 
   protected nextDue(rec: SessionRecord): number | null {
-    if (rec.ls === null) return null;
+    if (Number.isNaN(rec.ls)) return null;
     let next = this.dueTime(rec.le, rec.lp);
     const o = rec.o;
     if (o !== null) {
@@ -276,7 +279,7 @@ export class SessionWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
       o.length = w;
       if (w === 0) rec.o = null;
     }
-    if (rec.ls !== null) {
+    if (!Number.isNaN(rec.ls)) {
       if (rec.lp && rec.le - 1 <= time) {
         this.fire(rec.ls, rec.le, rec.lc);
         rec.lp = false;
@@ -291,7 +294,7 @@ export class SessionWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
           rec.ls = rest.pop() as number;
           if (rest.length === 0) rec.o = null;
         } else {
-          rec.ls = null;
+          rec.ls = Number.NaN; // the record is deleted
           rec.lc = undefined;
         }
       }
@@ -341,7 +344,7 @@ function toList(rec: SessionRecord): Session[] {
       out.push({ s: o[i] as number, e: o[i + 1] as number, c: o[i + 2], p: o[i + 3] as boolean });
     }
   }
-  if (rec.ls !== null) out.push({ s: rec.ls, e: rec.le, c: rec.lc, p: rec.lp });
+  if (!Number.isNaN(rec.ls)) out.push({ s: rec.ls, e: rec.le, c: rec.lc, p: rec.lp });
   return out;
 }
 

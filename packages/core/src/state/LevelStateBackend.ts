@@ -1292,6 +1292,11 @@ class KeyGroupEncoder {
   }
 }
 
+/** Rows per `nextv` of an asynchronous snapshot scan. */
+const SCAN_READ_ROWS = 20_000;
+/** Bytes the iterator may buffer per read of an asynchronous snapshot scan. */
+const SCAN_READ_BYTES = 8 * 1024 * 1024;
+
 /** Rows of the write buffer at snapshot time, encoded, per key group, sorted. */
 type Overlay = Map<number, Array<[Buffer, Buffer | typeof TOMB]>>;
 
@@ -2108,23 +2113,59 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
         const encoded = new Map<number, Map<number, Uint8Array>>();
         let scannedCount = 0;
         if (bySid.length > 0) {
-          for (let kg = this.keyGroupRange.start; kg <= this.keyGroupRange.end; kg++) {
-            if (!scanned(kg)) continue;
-            scannedCount++;
-            const enc = new KeyGroupEncoder(bySid, now);
-            const feeder = new MergeFeeder(overlay.get(kg) ?? [], enc);
-            const it = this.db.iterator({ gte: kgPrefix(kg), lt: kgPrefix(kg + 1), snapshot: ldbSnapshot });
+          // One iterator per run of consecutive key groups to scan, read in large steps: every
+          // await here waits for an event-loop turn, which a busy task delays by a whole step,
+          // so a scan in few, large reads finishes in few turns.
+          for (let first = this.keyGroupRange.start; first <= this.keyGroupRange.end; ) {
+            if (!scanned(first)) {
+              first++;
+              continue;
+            }
+            let last = first;
+            while (last + 1 <= this.keyGroupRange.end && scanned(last + 1)) last++;
+            scannedCount += last - first + 1;
+            let enc: KeyGroupEncoder | undefined;
+            let feeder: MergeFeeder | undefined;
+            let curKg = -1;
+            let nextKg = first;
+            // Opens every key group up to `upTo` (exclusive), so that key groups without
+            // LevelDB rows still get their write-buffer rows.
+            const finishCurrent = (): void => {
+              if (feeder !== undefined && enc !== undefined) {
+                feeder.end();
+                encoded.set(curKg, enc.finish());
+              }
+            };
+            const advanceTo = (upTo: number): void => {
+              while (nextKg < upTo) {
+                finishCurrent();
+                curKg = nextKg++;
+                enc = new KeyGroupEncoder(bySid, now);
+                feeder = new MergeFeeder(overlay.get(curKg) ?? [], enc);
+              }
+            };
+            const it = this.db.iterator({
+              gte: kgPrefix(first),
+              lt: kgPrefix(last + 1),
+              snapshot: ldbSnapshot,
+              highWaterMarkBytes: SCAN_READ_BYTES,
+            });
             try {
               for (;;) {
-                const rows = await it.nextv(1000);
+                const rows = await it.nextv(SCAN_READ_ROWS);
                 if (rows.length === 0) break;
-                for (const [k, v] of rows) feeder.row(k, v);
+                for (const [k, v] of rows) {
+                  const kg = k.readUInt16BE(0);
+                  if (kg !== curKg) advanceTo(kg + 1);
+                  (feeder as MergeFeeder).row(k, v);
+                }
               }
             } finally {
               await it.close();
             }
-            feeder.end();
-            encoded.set(kg, enc.finish());
+            advanceTo(last + 1);
+            finishCurrent();
+            first = last + 1;
           }
         }
         this.statsData.lastSnapshotScannedKeyGroups = scannedCount;

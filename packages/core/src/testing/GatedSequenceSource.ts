@@ -1,5 +1,5 @@
 import { jsonSerde, type Serde } from '../api/Serde.js';
-import type { ReaderOutput, Source, SourceReader, SplitEnumeratorContext } from '../api/Source.js';
+import type { ReaderOutput, Source, SourceOutput, SourceReader, SplitEnumeratorContext } from '../api/Source.js';
 import type { SequenceSplit } from '../sources/SequenceSource.js';
 import { StaticSplitEnumerator } from '../sources/StaticSplitEnumerator.js';
 
@@ -77,10 +77,15 @@ export class GatedSequenceSource implements Source<number, GatedSequenceSplit, G
     return new StaticSplitEnumerator(ctx, state);
   }
 
-  /** A reader that emits one number per poll, from the first of its splits neither done nor gated. */
+  /**
+   * A reader that emits one number per poll, from the first of its splits neither done nor
+   * gated, through one output per split: each split has its own watermark, so a split held at
+   * the gate holds back the watermark while the reader goes on with its next split.
+   */
   createReader(): SourceReader<number, GatedSequenceSplit> {
     const src = this;
     const splits: GatedSequenceSplit[] = [];
+    const outputs = new Map<string, SourceOutput<number>>();
     let noMore = false;
     let wake: (() => void) | undefined;
     const paused = (s: GatedSequenceSplit): boolean => src.gate !== undefined && !src.released && s.next - s.start >= src.gate;
@@ -88,9 +93,16 @@ export class GatedSequenceSource implements Source<number, GatedSequenceSplit, G
       start() {},
       pollNext(out: ReaderOutput<number>) {
         for (const s of splits) {
+          if (s.next <= s.end && !outputs.has(s.splitId)) outputs.set(s.splitId, out.createOutputForSplit(s.splitId));
+        }
+        for (const s of splits) {
           if (s.next > s.end || paused(s)) continue;
-          out.collect(s.next++);
+          (outputs.get(s.splitId) as SourceOutput<number>).collect(s.next++);
           src.emitted++;
+          if (s.next > s.end) {
+            out.releaseOutputForSplit(s.splitId);
+            outputs.delete(s.splitId);
+          }
           return 'more';
         }
         if (splits.every((s) => s.next > s.end) && noMore) return 'end';

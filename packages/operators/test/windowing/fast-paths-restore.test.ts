@@ -50,9 +50,6 @@ function job(
   env
     .fromSource(source, WatermarkStrategy.forBoundedOutOfOrderness<number>(20).withTimestampAssigner(timeOf), 'numbers')
     .uid('numbers')
-    // One reader of one split: the watermark follows the data in order (the window operator
-    // runs at the job's parallelism, 2 and then 3).
-    .setParallelism(1)
     .keyBy((x) => x % 5)
     .window(assigner())
     .aggregate(sum, (k, w, s) => `${k}@${w.start}-${w.end}=${s}`)
@@ -94,12 +91,12 @@ describe('specialised window operators survive a restore at another parallelism'
         expect(reference.size).toBeGreaterThan(20);
         const sb = backend(dir);
         const env1 = StreamEnvironment.create({ parallelism: 2, checkpoint: { dir: join(dir, 'chk') }, ...(sb ? { stateBackend: sb } : {}) });
-        const gated = new GatedSequenceSource(n, 1, 2_500);
+        const gated = new GatedSequenceSource(n, 3, 800);
         const before = new Set<string>();
         let armed = false;
         job(env1, gated, assigner, (r) => before.add(r), () => armed);
         const client = env1.executeAsync();
-        while (gated.emitted < 2_500) await new Promise((r) => setTimeout(r, 2));
+        while (gated.emitted < 3 * 800) await new Promise((r) => setTimeout(r, 2));
         await client.triggerCheckpoint();
         armed = true;
         gated.release();
@@ -112,7 +109,7 @@ describe('specialised window operators survive a restore at another parallelism'
           restore: 'latest',
           ...(sb2 ? { stateBackend: sb2 } : {}),
         });
-        job(env2, new GatedSequenceSource(n, 1, undefined), assigner, (r) => after.add(r));
+        job(env2, new GatedSequenceSource(n, 3, undefined), assigner, (r) => after.add(r));
         await env2.execute();
         // The sink is not transactional: a window that fired after the barrier but before the
         // failure fires again after the restore with the same result; the union is exact.

@@ -2149,6 +2149,8 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
               lt: kgPrefix(last + 1),
               snapshot: ldbSnapshot,
               highWaterMarkBytes: SCAN_READ_BYTES,
+              // A full scan would push the blocks that point reads need out of LevelDB's cache.
+              fillCache: false,
             });
             try {
               for (;;) {

@@ -68,6 +68,12 @@ export function encodeKeyGroup(
 ): Uint8Array | undefined {
   let { namespaces, runLengths, keys } = cols;
   const values = cols.values;
+  if (runLengths.includes(0)) {
+    // Empty runs would make a reader see more runs than entries: leave them out.
+    const kept = runLengths.flatMap((len, r) => (len > 0 ? [r] : []));
+    namespaces = kept.map((r) => namespaces[r] as Namespace);
+    runLengths = kept.map((r) => runLengths[r] as number);
+  }
   let json = valuesAsJson;
   if (json) {
     for (let i = 0; i < values.length; i++) {

@@ -129,6 +129,16 @@ describe('key-group blobs (format 2)', () => {
     );
   });
 
+  it('leave out empty namespace runs', () => {
+    const cols = { namespaces: [VOID_NAMESPACE, 'w1', 'w2'], runLengths: [0, 2, 0], keys: ['a', 'b'], values: [1, 2] };
+    for (const asJson of [true, false]) {
+      expect(decodeAll(encodeKeyGroup(cols, asJson, jsonEntry) as Uint8Array)).toEqual([
+        ['w1', 'a', 1],
+        ['w1', 'b', 2],
+      ]);
+    }
+  });
+
   it('refuse an unknown format and counts that do not add up', () => {
     expect(() => decodeAll(Uint8Array.of(0x07, 0))).toThrow(/unsupported key-group format 0x7/);
     const data = encodeKeyGroup({ namespaces: [VOID_NAMESPACE], runLengths: [2], keys: [1, 2], values: ['a', 'b'] }, true, jsonEntry) as Uint8Array;

@@ -11,6 +11,10 @@ import { type OneInputOperator, StreamOperator } from '../StreamOperator.js';
  * @internal
  */
 export interface KeyRecord {
+  /**
+   * The time the key is queued at; `NaN` when it is not (a number field either way, so that
+   * setting it does not allocate; `null` after a JSON round trip means the same).
+   */
   at: number | null;
   /** The record's key (so that a queued record needs no lookup by key). */
   k: KeyType;
@@ -71,7 +75,7 @@ export abstract class KeyRecordWindowOperator<TIn, TOut, R extends KeyRecord>
       const rec = this.records.value();
       if (rec === undefined) continue;
       const next = this.nextDue(rec);
-      rec.at = next;
+      rec.at = next ?? Number.NaN;
       rec.k = key;
       if (next !== null) this.due.add(next, this.byReference ? rec : key);
       this.records.update(rec);
@@ -82,7 +86,9 @@ export abstract class KeyRecordWindowOperator<TIn, TOut, R extends KeyRecord>
   protected wakeAt(record: R, time: number): void {
     // An infinite time (infinite allowed lateness) never comes: nothing to queue.
     if (this.inDue || time === Number.POSITIVE_INFINITY) return;
-    if (record.at === null || time < record.at) {
+    const at = record.at;
+    // Not queued (NaN, or null from JSON) or queued later: queue at `time`.
+    if (at === null || !(at <= time)) {
       record.at = time;
       this.due.add(time, this.byReference ? record : this.backend.getCurrentKey());
     }
@@ -110,7 +116,7 @@ export abstract class KeyRecordWindowOperator<TIn, TOut, R extends KeyRecord>
           rec = state.value();
           if (rec === undefined || rec.at !== t) continue; // stale: the key moved on
         }
-        rec.at = null;
+        rec.at = Number.NaN;
         let next: number | null;
         this.inDue = true;
         try {

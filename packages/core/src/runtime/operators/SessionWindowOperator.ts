@@ -115,7 +115,7 @@ export class SessionWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
           this.late(value, timestamp);
           return;
         }
-        const created: SessionRecord = { at: null, k: key, ls: timestamp, le: end, lc: this.add(undefined, value), lp: false, o: null };
+        const created: SessionRecord = { at: Number.NaN, k: key, ls: timestamp, le: end, lc: this.add(undefined, value), lp: false, o: null };
         this.afterLatestChanged(created, wm);
         state.update(created);
         return;

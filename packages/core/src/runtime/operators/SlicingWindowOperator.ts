@@ -129,7 +129,7 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
       const state = this.records;
       let rec = state.value();
       const stored = rec !== undefined && state.storesByReference === true;
-      if (rec === undefined) rec = { at: null, k: key, ls: null, la: undefined, d: null, t: [] };
+      if (rec === undefined) rec = { at: Number.NaN, k: key, ls: null, la: undefined, d: null, t: [] };
       let created = false;
       if (rec.ls === slice) {
         rec.la = this.add(rec.la, value);

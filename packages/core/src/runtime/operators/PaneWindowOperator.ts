@@ -64,14 +64,19 @@ export class PaneWindowOperator<K extends KeyType, T, TOut> extends StreamOperat
   private cFirstEnd = 0;
   private cLastEnd = 0;
   private cActive = false;
-  /** Keys already fired for the current window (sliding windows: a key is in several panes). */
-  private readonly seen = new Set<KeyType>();
+  /** The window being fired: key → accumulator merged over its panes so far (sliding windows). */
+  private readonly merged = new Map<KeyType, unknown>();
   private firingEnd = 0;
-  private readonly fireKey = (key: KeyType, keyGroup: number): void => {
-    if (this.seen.has(key)) return;
-    this.seen.add(key);
-    this.backend.setCurrentKeyAndGroup(key, keyGroup);
-    this.fireForKey(this.firingEnd);
+  private readonly mergePane = (key: KeyType, _keyGroup: number, v: unknown): void => {
+    const m = this.merged;
+    const acc = m.get(key);
+    if (this.reduce !== undefined) {
+      m.set(key, acc === undefined ? v : this.reduce(acc as T, v as T));
+    } else {
+      const agg = this.aggregate as AggregateFunction<T, unknown, unknown>;
+      // Merged into a fresh accumulator: the result shares nothing with the panes.
+      m.set(key, agg.merge(acc === undefined ? agg.createAccumulator() : acc, v));
+    }
   };
   private readonly fireSingle = (key: KeyType, keyGroup: number, acc: unknown): void => {
     this.backend.setCurrentKeyAndGroup(key, keyGroup);
@@ -287,13 +292,18 @@ export class PaneWindowOperator<K extends KeyType, T, TOut> extends StreamOperat
       b.forEachInNamespace(STATE, start, this.fireSingle);
       return;
     }
-    this.seen.clear();
+    const m = this.merged;
     for (const pane of this.active) {
       if (pane < start) continue;
       if (pane >= end) break;
-      b.forEachInNamespace(STATE, pane, this.fireKey);
+      b.forEachInNamespace(STATE, pane, this.mergePane);
     }
-    this.seen.clear();
+    const agg = this.aggregate;
+    for (const [key, acc] of m) {
+      b.setCurrentKey(key);
+      this.emit(key, end, agg === undefined ? acc : agg.getResult(acc));
+    }
+    m.clear();
   }
 
   /** Evaluates window `[end - size, end)` for the current key, if it holds data. */

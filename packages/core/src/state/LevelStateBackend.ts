@@ -27,11 +27,18 @@
  *
  * Snapshots. `snapshotAsync()` takes a LevelDB snapshot and encodes the write buffer at the
  * call (both synchronous, so the result is consistent at that point) and then reads the
- * LevelDB snapshot asynchronously while processing continues. Only key groups written since
- * the previous snapshot are read again; the others reuse the previous snapshot's bytes (the
- * very same `Uint8Array`s), and every `consolidateEvery`-th snapshot is full. Key groups are
- * written in key-group format 1 (row by row, see `keyGroupFormat.ts`); restore reads format 1
- * and the heap backend's format 2 through the same reader, so either backend restores the
+ * LevelDB snapshot asynchronously while processing continues. Key groups not written since
+ * the previous snapshot reuse its bytes (the very same `Uint8Array`s). A written key group
+ * whose changed rows are few next to the rows of its last full read (at most half of them,
+ * summed over the deltas since) gets a delta: the entries with a changed row, written anew,
+ * and tombstones for deleted ones, appended after the key group's previous blobs. The rows
+ * changed since the last snapshot are remembered when the write buffer is flushed (with their
+ * encoded bytes, so single-row entries need no LevelDB read; list and map entries read their
+ * other rows from the LevelDB snapshot). Other written key groups are read in full again, as is
+ * a key group whose chain reached 8 deltas (consolidation), and every `consolidateEvery`-th
+ * snapshot is full. Key groups are written in key-group format 1 (row by row) and deltas in
+ * the delta format (see `keyGroupFormat.ts`); restore reads format 1, the heap backend's
+ * format 2 and base-plus-delta chains through the same reader, so either backend restores the
  * other's snapshots at any parallelism.
  * The synchronous `snapshot()` and `keys()` read LevelDB through a helper thread (classic-level
  * has no synchronous iterators) while the calling thread waits.
@@ -70,7 +77,7 @@ import {
   type StateBackend,
   VOID_NAMESPACE,
 } from './StateBackend.js';
-import { ownedKeyGroups, readKeyGroup } from './keyGroupFormat.js';
+import { DELTA, ownedKeyGroups, readKeyGroup } from './keyGroupFormat.js';
 
 /**
  * Options of {@link LevelStateBackend}.
@@ -88,8 +95,8 @@ export interface LevelStateBackendOptions {
   readonly writeBufferSize?: number;
   /**
    * Every `consolidateEvery`-th `snapshotAsync()` reads every key group again instead of
-   * reusing the bytes of unchanged key groups (this also drops TTL-expired entries there).
-   * `1` makes every snapshot full. Default 10.
+   * reusing the bytes of unchanged key groups or writing deltas (this also drops TTL-expired
+   * entries there). `1` makes every snapshot full. Default 10.
    */
   readonly consolidateEvery?: number;
   /** Elements per stored chunk of a list state. Default 64. */
@@ -1168,19 +1175,31 @@ class KeyGroupEncoder {
       }
     | undefined = undefined;
 
+  /** Entries written so far (a delta compares it before and after an entry's rows). */
+  records = 0;
+
+  /**
+   * @param lead - a first byte for every state's blob (`DELTA` for a delta: the records are then
+   *   format 1's, plus the tombstones of {@link KeyGroupEncoder.tombstone})
+   */
   constructor(
     private readonly bySid: ReadonlyArray<LevelState | undefined>,
     private readonly now: number,
+    private readonly lead?: number,
   ) {}
 
   private sinkFor(sid: number): ByteSink {
     let s = this.sinks.get(sid);
-    if (s === undefined) this.sinks.set(sid, (s = new ByteSink()));
+    if (s === undefined) {
+      this.sinks.set(sid, (s = new ByteSink()));
+      if (this.lead !== undefined) s.u8(this.lead);
+    }
     return s;
   }
 
   private record(sid: number, ns: Uint8Array, key: Uint8Array, entryLen: number): ByteSink {
     const w = this.sinkFor(sid);
+    this.records++;
     w.u8(1);
     w.raw(ns);
     w.raw(key);
@@ -1254,6 +1273,20 @@ class KeyGroupEncoder {
     }
   }
 
+  /** Writes the entry whose rows were fed last (rows of the next entry may follow). */
+  endEntry(): void {
+    this.closeGroup();
+  }
+
+  /** Writes a delta tombstone for the entry of row prefix `p` (`[kg][sid][key][ns]`). */
+  tombstone(p: Buffer): void {
+    const keyEnd = skipKey(p, 4);
+    const w = this.sinkFor(p.readUInt16BE(2));
+    w.u8(DELTA_TOMBSTONE);
+    w.raw(p.subarray(keyEnd));
+    w.raw(p.subarray(4, keyEnd));
+  }
+
   private closeGroup(): void {
     const g = this.group;
     if (g === undefined) return;
@@ -1283,7 +1316,7 @@ class KeyGroupEncoder {
     this.closeGroup();
     const out = new Map<number, Uint8Array>();
     for (const [sid, w] of this.sinks) {
-      if (w.len === 0) continue;
+      if (w.len === (this.lead === undefined ? 0 : 1)) continue;
       w.u8(0);
       out.set(sid, w.finish());
     }
@@ -1291,6 +1324,20 @@ class KeyGroupEncoder {
     return out;
   }
 }
+
+/** Tag of a deleted entry in a delta blob (see `keyGroupFormat.ts`). */
+const DELTA_TOMBSTONE = 2;
+/** Format 1 blob without entries: the base of a chain whose key group had none. */
+const EMPTY_BASE = Uint8Array.of(0);
+/** Deltas a key group's chain may hold before its next snapshot reads it in full. */
+const MAX_DELTAS = 8;
+/**
+ * Changed rows (since the previous snapshot, summed over its deltas) above which a key group is
+ * read in full again, as a fraction of the rows of its last full read.
+ */
+const DELTA_MAX_SHARE = 0.5;
+/** Rows flushed between snapshots that are remembered for deltas; beyond, the next snapshot scans. */
+const CHANGED_ROWS_MAX = 1_000_000;
 
 /** Rows per `nextv` of an asynchronous snapshot scan. */
 const SCAN_READ_ROWS = 20_000;
@@ -1506,8 +1553,17 @@ class SyncScanner {
 
 interface SnapshotResult {
   readonly snapshot: KeyedStateSnapshot;
-  /** state name → key group → bytes, for reuse by the next incremental snapshot. */
-  readonly bytes: Map<string, Map<number, Uint8Array>>;
+  /**
+   * state name → key group → its blobs (a base, then deltas), for reuse by the next incremental
+   * snapshot.
+   */
+  readonly bytes: Map<string, Map<number, Uint8Array[]>>;
+  /** Per owned key group: the rows of its last full read (0: unknown, read it in full next time). */
+  readonly baseRows: Float64Array;
+  /** Per owned key group: the changed rows its deltas since that read cover. */
+  readonly deltaRows: Float64Array;
+  /** Per owned key group: the deltas since that read. */
+  readonly deltas: Uint8Array;
 }
 
 /**
@@ -1527,6 +1583,8 @@ export interface LevelStateStats {
   lastSnapshotScannedKeyGroups: number;
   /** Key groups whose bytes the last `snapshotAsync()` reused from the previous one. */
   lastSnapshotReusedKeyGroups: number;
+  /** Key groups the last `snapshotAsync()` wrote as a delta on the previous one's bytes. */
+  lastSnapshotDeltaKeyGroups: number;
   /** Rows in the read cache. */
   cachedRows: number;
   /** Rows requested by `prefetch()` (read with one `getMany` per call). */
@@ -1567,6 +1625,12 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   private readonly kgCount: number;
   private lastSnapshot: Promise<SnapshotResult> | undefined = undefined;
   private snapshotsSinceFull = 0;
+  /**
+   * Rows flushed since the last `snapshotAsync()` capture, with their encoded value (or
+   * `TOMB`), so that a delta needs no LevelDB read for single-row entries; `undefined` once more
+   * than {@link CHANGED_ROWS_MAX} were (the next snapshot then reads written key groups in full).
+   */
+  private changed: Map<string, Buffer | typeof TOMB> | undefined = new Map();
   private rawRestored: Array<{ name: string; kind: string; keyGroup: number; data: Uint8Array }> = [];
   private disposed = false;
   private scannerUsed = false;
@@ -1577,6 +1641,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     rowsWritten: 0,
     lastSnapshotScannedKeyGroups: 0,
     lastSnapshotReusedKeyGroups: 0,
+    lastSnapshotDeltaKeyGroups: 0,
     cachedRows: 0,
     prefetched: 0,
   };
@@ -1767,6 +1832,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     const batch = this.db.batch();
     const cache = this.cache;
     let rows = 0;
+    const changed = this.changed;
     for (const t of this.tables) {
       if (t.dirty.size === 0) continue;
       const codec = t.codec;
@@ -1775,12 +1841,16 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
         if (v === TOMB) {
           batch.del(key);
           cache.update(k, ABSENT);
+          changed?.set(k, TOMB);
         } else if (v instanceof RawBytes) {
           batch.put(key, v.bytes);
           cache.delete(k);
+          changed?.set(k, v.bytes);
         } else {
-          batch.put(key, codec.encode(v));
+          const b = codec.encode(v);
+          batch.put(key, b);
           cache.update(k, v);
+          changed?.set(k, b);
         }
       }
       rows += t.dirty.size;
@@ -1788,6 +1858,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
       t.dirty = new Map();
     }
     this.dirtyCount = 0;
+    if (changed !== undefined && changed.size > CHANGED_ROWS_MAX) this.changed = undefined;
     this.statsData.flushes++;
     this.statsData.rowsWritten += rows;
     this.flushing = batch.write().then(
@@ -2008,23 +2079,33 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   private assemble(
     bySid: ReadonlyArray<LevelState | undefined>,
     encoded: Map<number, Map<number, Uint8Array>>,
-    prev: Map<string, Map<number, Uint8Array>> | undefined,
+    prev: Map<string, Map<number, Uint8Array[]>> | undefined,
     scanned: (kg: number) => boolean,
     leftovers: ReadonlyArray<{ name: string; kind: string; keyGroup: number; data: Uint8Array }>,
-  ): SnapshotResult {
+    deltas?: Map<number, Map<number, Uint8Array>>,
+  ): Pick<SnapshotResult, 'snapshot' | 'bytes'> {
     const states: Array<KeyedStateSnapshot['states'][number]> = [];
-    const bytes = new Map<string, Map<number, Uint8Array>>();
+    const bytes = new Map<string, Map<number, Uint8Array[]>>();
     for (const st of bySid) {
       if (st === undefined) continue;
       const name = st.descriptor.name;
-      const perKg = new Map<number, Uint8Array>();
+      const perKg = new Map<number, Uint8Array[]>();
       const old = prev?.get(name);
       const keyGroups: Array<{ keyGroup: number; data: Uint8Array }> = [];
       for (let kg = this.keyGroupRange.start; kg <= this.keyGroupRange.end; kg++) {
-        const data = scanned(kg) ? encoded.get(kg)?.get(st.sid) : old?.get(kg);
-        if (data === undefined) continue;
-        perKg.set(kg, data);
-        keyGroups.push({ keyGroup: kg, data });
+        let parts: Uint8Array[] | undefined;
+        if (scanned(kg)) {
+          const data = encoded.get(kg)?.get(st.sid);
+          if (data !== undefined) parts = [data];
+        } else {
+          parts = old?.get(kg);
+          const delta = deltas?.get(kg)?.get(st.sid);
+          // A delta goes after the key group's previous blobs (an empty base when it had none).
+          if (delta !== undefined) parts = [...(parts ?? [EMPTY_BASE]), delta];
+        }
+        if (parts === undefined) continue;
+        perKg.set(kg, parts);
+        for (const data of parts) keyGroups.push({ keyGroup: kg, data });
       }
       bytes.set(name, perKg);
       states.push({ name, kind: st.descriptor.kind, keyGroups });
@@ -2083,10 +2164,81 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   }
 
   /**
+   * Encodes a delta per state for every key group marked in `asDelta`: the entries with a row
+   * in `changed` or the write buffer, written anew from their rows now (tombstones for those
+   * left without rows). Single-row entries come from `changed` and `overlay` alone; list and map
+   * entries also read their other rows from `ldbSnapshot`.
+   */
+  private async encodeDeltas(
+    bySid: ReadonlyArray<LevelState | undefined>,
+    now: number,
+    asDelta: Uint8Array,
+    changed: Map<string, Buffer | typeof TOMB>,
+    overlay: Overlay,
+    ldbSnapshot: ReturnType<ClassicLevel<Buffer, Buffer>['snapshot']>,
+  ): Promise<Map<number, Map<number, Uint8Array>>> {
+    const inDelta = (k: string): boolean => {
+      const i = ((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart;
+      return asDelta[i] === 1;
+    };
+    // Entry prefix (`[kg][sid][key][ns]`, latin1) → the write buffer's rows of that entry.
+    const entries = new Map<string, Array<[Buffer, Buffer | typeof TOMB]>>();
+    const prefixOf = (b: Buffer): string => b.toString('latin1', 0, skipKey(b, skipKey(b, 4)));
+    for (const [kg, list] of overlay) {
+      if (asDelta[kg - this.kgStart] !== 1) continue;
+      for (const row of list) {
+        const p = prefixOf(row[0]);
+        let rows = entries.get(p);
+        if (rows === undefined) entries.set(p, (rows = []));
+        rows.push(row);
+      }
+    }
+    for (const k of changed.keys()) {
+      if (!inDelta(k)) continue;
+      const p = prefixOf(Buffer.from(k, 'latin1'));
+      if (!entries.has(p)) entries.set(p, []);
+    }
+    // Key order (latin1 strings compare as their bytes), so that one encoder per key group sees
+    // each entry's rows together.
+    const order = [...entries.keys()].sort();
+    const out = new Map<number, Map<number, Uint8Array>>();
+    let enc: KeyGroupEncoder | undefined;
+    let curKg = -1;
+    for (const p of order) {
+      const kg = (p.charCodeAt(0) << 8) | p.charCodeAt(1);
+      if (kg !== curKg) {
+        if (enc !== undefined) out.set(curKg, enc.finish());
+        enc = new KeyGroupEncoder(bySid, now, DELTA);
+        curKg = kg;
+      }
+      const e = enc as KeyGroupEncoder;
+      const pb = Buffer.from(p, 'latin1');
+      const st = bySid[pb.readUInt16BE(2)];
+      if (st === undefined) continue;
+      const feeder = new MergeFeeder(entries.get(p) ?? [], e);
+      const before = e.records;
+      if (st.descriptor.kind === 'list' || st.descriptor.kind === 'map') {
+        const hi = Buffer.concat([pb, Buffer.of(0xff)]);
+        const rows = await this.db.iterator({ gte: pb, lt: hi, snapshot: ldbSnapshot, fillCache: false }).all();
+        for (const [k, v] of rows) feeder.row(k, v);
+      } else {
+        const v = changed.get(p);
+        if (v !== undefined && v !== TOMB) feeder.row(pb, v);
+      }
+      feeder.end();
+      e.endEntry();
+      if (e.records === before) e.tombstone(pb);
+    }
+    if (enc !== undefined) out.set(curKg, enc.finish());
+    return out;
+  }
+
+  /**
    * Serializes all state without stopping processing. The snapshot is consistent as of the
    * call: the write buffer is encoded and a LevelDB snapshot taken synchronously; LevelDB is
    * then read asynchronously. Key groups not written since the previous call reuse that
-   * call's bytes (the same `Uint8Array` objects); every `consolidateEvery`-th call is full.
+   * call's bytes (the same `Uint8Array` objects); key groups with few changes get a delta after
+   * those bytes; every `consolidateEvery`-th call is full.
    */
   snapshotAsync(): Promise<KeyedStateSnapshot> {
     this.checkOpen();
@@ -2100,6 +2252,8 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     const full = this.lastSnapshot === undefined || ++this.snapshotsSinceFull >= this.consolidateEvery;
     if (full) this.snapshotsSinceFull = 0;
     const overlay = this.captureOverlay();
+    const changed = this.changed;
+    this.changed = new Map();
     const ldbSnapshot = this.db.snapshot();
     const leftovers = [...this.rawRestored];
     const bySid = [...this.bySid];
@@ -2109,8 +2263,40 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
         let prev: SnapshotResult | undefined;
         if (!full && prevPromise !== undefined) prev = await prevPromise.catch(() => undefined);
         const scanAll = prev === undefined;
-        const scanned = (kg: number): boolean => scanAll || dirty[kg - this.kgStart] === SNAPSHOT_DIRTY;
+        const baseRows = new Float64Array(this.kgCount);
+        const deltaRows = new Float64Array(this.kgCount);
+        const deltaCounts = new Uint8Array(this.kgCount);
+        // Key groups written since the previous snapshot whose changes are few next to what its
+        // last full read held get a delta; the other written ones are read in full.
+        const asDelta = new Uint8Array(this.kgCount);
+        let deltaKgs = 0;
+        if (prev !== undefined) {
+          baseRows.set(prev.baseRows);
+          deltaRows.set(prev.deltaRows);
+          deltaCounts.set(prev.deltas);
+          if (changed !== undefined) {
+            const rowsPerKg = new Float64Array(this.kgCount);
+            for (const k of changed.keys()) {
+              const i = ((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart;
+              rowsPerKg[i] = (rowsPerKg[i] as number) + 1;
+            }
+            for (const [kg, list] of overlay) rowsPerKg[kg - this.kgStart] = (rowsPerKg[kg - this.kgStart] as number) + list.length;
+            for (let i = 0; i < this.kgCount; i++) {
+              if (dirty[i] !== SNAPSHOT_DIRTY) continue;
+              const rows = (deltaRows[i] as number) + (rowsPerKg[i] as number);
+              if ((deltaCounts[i] as number) < MAX_DELTAS && rows <= (baseRows[i] as number) * DELTA_MAX_SHARE) {
+                asDelta[i] = 1;
+                deltaRows[i] = rows;
+                deltaCounts[i] = (deltaCounts[i] as number) + 1;
+                deltaKgs++;
+              }
+            }
+          }
+        }
+        const scanned = (kg: number): boolean => scanAll || (dirty[kg - this.kgStart] === SNAPSHOT_DIRTY && asDelta[kg - this.kgStart] === 0);
         const encoded = new Map<number, Map<number, Uint8Array>>();
+        const deltas =
+          deltaKgs > 0 ? await this.encodeDeltas(bySid, now, asDelta, changed as Map<string, Buffer | typeof TOMB>, overlay, ldbSnapshot) : undefined;
         let scannedCount = 0;
         if (bySid.length > 0) {
           // One iterator per run of consecutive key groups to scan, read in large steps: every
@@ -2124,6 +2310,11 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
             let last = first;
             while (last + 1 <= this.keyGroupRange.end && scanned(last + 1)) last++;
             scannedCount += last - first + 1;
+            for (let kg = first; kg <= last; kg++) {
+              baseRows[kg - this.kgStart] = 0;
+              deltaRows[kg - this.kgStart] = 0;
+              deltaCounts[kg - this.kgStart] = 0;
+            }
             let enc: KeyGroupEncoder | undefined;
             let feeder: MergeFeeder | undefined;
             let curKg = -1;
@@ -2141,7 +2332,9 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
                 finishCurrent();
                 curKg = nextKg++;
                 enc = new KeyGroupEncoder(bySid, now);
-                feeder = new MergeFeeder(overlay.get(curKg) ?? [], enc);
+                const own = overlay.get(curKg) ?? [];
+                feeder = new MergeFeeder(own, enc);
+                baseRows[curKg - this.kgStart] = own.length;
               }
             };
             const it = this.db.iterator({
@@ -2160,6 +2353,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
                   const kg = k.readUInt16BE(0);
                   if (kg !== curKg) advanceTo(kg + 1);
                   (feeder as MergeFeeder).row(k, v);
+                  baseRows[kg - this.kgStart] = (baseRows[kg - this.kgStart] as number) + 1;
                 }
               }
             } finally {
@@ -2171,8 +2365,10 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
           }
         }
         this.statsData.lastSnapshotScannedKeyGroups = scannedCount;
-        this.statsData.lastSnapshotReusedKeyGroups = this.kgCount - scannedCount;
-        return this.assemble(bySid, encoded, prev?.bytes, scanned, leftovers);
+        this.statsData.lastSnapshotReusedKeyGroups = this.kgCount - scannedCount - deltaKgs;
+        this.statsData.lastSnapshotDeltaKeyGroups = deltaKgs;
+        const assembled = this.assemble(bySid, encoded, prev?.bytes, scanned, leftovers, deltas);
+        return { ...assembled, baseRows, deltaRows, deltas: deltaCounts };
       } finally {
         await ldbSnapshot.close();
       }

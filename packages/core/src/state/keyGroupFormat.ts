@@ -22,6 +22,16 @@
  *                                                 default JSON serde and no TTL
  * ```
  *
+ * Deltas (what the LevelDB backend writes for a key group with few changes since its previous
+ * snapshot): `u8(0xD1) ( u8(1) key(namespace) key(key) bytes(entry) | u8(2) key(namespace)
+ * key(key) )* u8(0)`, format 1 plus tombstones (tag 2: the entry was deleted). A delta never
+ * stands alone: in a {@link KeyedStateSnapshot} the blobs of one state and key group are a base
+ * (format 1 or 2) followed by zero or more deltas, in order, each its own `{ keyGroup, data }`
+ * (so an unchanged base is the same object, content-addressed once by the checkpoint storage).
+ * {@link ownedKeyGroups} joins such a run into one chain blob,
+ * `u8(0xC3) varint(parts) bytes(base) bytes(delta)*`, which {@link readKeyGroup} decodes as the
+ * base with the deltas applied in order.
+ *
  * `key(x)` is {@link BinaryWriter.key}'s tagged encoding; `bytes(b)` is a varint length and `b`.
  * @internal
  */
@@ -36,6 +46,20 @@ const KEYS_F64 = 1;
 const KEYS_JSON = 2;
 const VALUES_ENTRIES = 0;
 const VALUES_JSON = 1;
+/** First byte of a delta blob. @internal */
+export const DELTA = 0xd1;
+/** First byte of a chain blob (a base and its deltas). */
+const CHAIN = 0xc3;
+/** Delta tag of a deleted entry. */
+const TOMBSTONE = 2;
+
+/**
+ * Whether `data` is a delta blob (it then follows a base of the same state and key group).
+ * @internal
+ */
+export function isDelta(data: Uint8Array): boolean {
+  return data.length > 0 && data[0] === DELTA;
+}
 
 /**
  * The entries of one key group of one state, column by column, for {@link encodeKeyGroup}.
@@ -223,6 +247,11 @@ export interface KeyGroupTarget {
 export function readKeyGroup(data: Uint8Array, target: KeyGroupTarget): void {
   const r = new BinaryReader(data);
   const first = r.u8();
+  if (first === CHAIN) {
+    readChain(r, target);
+    return;
+  }
+  if (first === DELTA) throw new RangeError('state snapshot holds a delta without its base');
   if (first === 0 || first === 1) {
     let tag = first;
     while (tag === 1) {
@@ -291,9 +320,74 @@ export function readKeyGroup(data: Uint8Array, target: KeyGroupTarget): void {
   if (!r.done) throw new RangeError('state snapshot has trailing bytes');
 }
 
+/** A decoded entry of a chain, kept until every delta has been applied. */
+interface ChainEntry {
+  readonly ns: Namespace;
+  readonly key: KeyType;
+  /** The entry as plain JSON (from a format-2 `VALUES_JSON` base), when `bytes` is undefined. */
+  readonly value: unknown;
+  /** The entry in format 1's entry encoding. */
+  readonly bytes: Uint8Array | undefined;
+}
+
+/** Identity of (namespace, key) that keeps types apart (`1` and `'1'` are different keys). */
+function entryId(ns: Namespace, key: KeyType): string {
+  const a = String(ns);
+  return `${typeof ns}${a.length}:${a}${typeof key}:${String(key)}`;
+}
+
+/** Decodes a chain blob (after its first byte): the base, then each delta applied in order. */
+function readChain(r: BinaryReader, target: KeyGroupTarget): void {
+  const parts = r.varint();
+  if (parts < 1) throw new RangeError('malformed state snapshot (empty chain)');
+  const entries = new Map<string, ChainEntry>();
+  const base = r.bytes();
+  if (base[0] === DELTA || base[0] === CHAIN) throw new RangeError('malformed state snapshot (chain base)');
+  readKeyGroup(base, {
+    value: (ns, key, value) => void entries.set(entryId(ns, key), { ns, key, value, bytes: undefined }),
+    entry: (ns, key, er, len) => void entries.set(entryId(ns, key), { ns, key, value: undefined, bytes: er.raw(len) }),
+  });
+  for (let p = 1; p < parts; p++) {
+    const d = new BinaryReader(r.bytes());
+    if (d.u8() !== DELTA) throw new RangeError('malformed state snapshot (chain part is not a delta)');
+    let tag = d.u8();
+    while (tag !== 0) {
+      const ns = d.key() as Namespace;
+      const key = d.key();
+      if (tag === 1) entries.set(entryId(ns, key), { ns, key, value: undefined, bytes: d.raw(d.varint()) });
+      else if (tag === TOMBSTONE) entries.delete(entryId(ns, key));
+      else throw new RangeError(`malformed state snapshot (delta tag ${tag})`);
+      tag = d.u8();
+    }
+    if (!d.done) throw new RangeError('state snapshot delta has trailing bytes');
+  }
+  if (!r.done) throw new RangeError('state snapshot has trailing bytes');
+  for (const e of entries.values()) {
+    if (e.bytes === undefined) {
+      target.value(e.ns, e.key, e.value);
+      continue;
+    }
+    const er = new BinaryReader(e.bytes);
+    target.entry(e.ns, e.key, er, e.bytes.length);
+    if (!er.done) throw new RangeError('malformed entry in state snapshot');
+  }
+}
+
+/** Joins a base and its deltas into one chain blob. */
+function chainOf(parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const p of parts) size += p.length + 5;
+  const w = new BinaryWriter(size + 6);
+  w.u8(CHAIN);
+  w.varint(parts.length);
+  for (const p of parts) w.bytes(p);
+  return w.finish();
+}
+
 /**
  * Every owned key group of a state in `snapshots`, for restore: checks the key-group count and
- * keeps the blobs of key groups in `[start, end]`.
+ * keeps the blobs of key groups in `[start, end]`. A base followed by deltas of the same state
+ * and key group comes back as one chain blob; a delta without a base is refused.
  * @internal
  */
 export function ownedKeyGroups(
@@ -310,9 +404,17 @@ export function ownedKeyGroups(
       );
     }
     for (const st of snap.states) {
-      for (const { keyGroup, data } of st.keyGroups) {
-        if (keyGroup < start || keyGroup > end) continue;
-        out.push({ name: st.name, kind: st.kind, keyGroup, data });
+      const kgs = st.keyGroups;
+      for (let i = 0; i < kgs.length; i++) {
+        const { keyGroup, data } = kgs[i] as { keyGroup: number; data: Uint8Array };
+        if (isDelta(data)) throw new RangeError(`state '${st.name}' (key group ${keyGroup}) has a delta without its base`);
+        let j = i + 1;
+        while (j < kgs.length && (kgs[j] as { keyGroup: number }).keyGroup === keyGroup && isDelta((kgs[j] as { data: Uint8Array }).data)) j++;
+        if (keyGroup >= start && keyGroup <= end) {
+          const blob = j === i + 1 ? data : chainOf(kgs.slice(i, j).map((kg) => kg.data));
+          out.push({ name: st.name, kind: st.kind, keyGroup, data: blob });
+        }
+        i = j - 1;
       }
     }
   }

@@ -220,6 +220,29 @@ personRecord(0, '', '', '', '', '', NO_TIME, '');
 auctionRecord(0, '', '', 0, 0, NO_TIME, NO_TIME, 0, 0, '');
 bidRecord(0, 0, 0, NO_TIME, '');
 
+/** The random texts of each seed made so far: generators of one seed share them. */
+const TEXTS = new Map<number, readonly [letters: string, spaced: string]>();
+
+/**
+ * The two random texts of a seed: letters, and letters with 1 space in 13, drawn in this order
+ * (the Java port does the same). Shared by all generators of the seed, so that a new generator
+ * (one per job) leaves V8's optimized generator code valid after the previous one is collected.
+ */
+function textsFor(seed: number): readonly [letters: string, spaced: string] {
+  let texts = TEXTS.get(seed);
+  if (texts === undefined) {
+    const r = new EventRandom();
+    r.reseed(seed ^ 0x7e57, 0);
+    const a = new Uint8Array(TEXT_LENGTH);
+    for (let i = 0; i < TEXT_LENGTH; i++) a[i] = 97 + r.nextInt(26);
+    const letters = Buffer.from(a.buffer).toString('latin1');
+    for (let i = 0; i < TEXT_LENGTH; i++) a[i] = r.nextInt(13) === 0 ? 32 : 97 + r.nextInt(26);
+    texts = [letters, Buffer.from(a.buffer).toString('latin1')];
+    TEXTS.set(seed, texts);
+  }
+  return texts;
+}
+
 /**
  * Generates Nexmark events by number: `eventAt(n)` is a pure function of the configuration and
  * `n`. Not thread-safe (one instance per reader): it reuses one random-number state.
@@ -326,13 +349,9 @@ export class NexmarkGenerator {
     this.eventsForAuctions = Math.floor((c.numInFlightAuctions * this.total) / c.auctionProportion);
     // Both texts come from the seed, drawn in this order (the Java port does the same).
     this.seedHashed = seedHash(this.seed);
-    const r = new EventRandom();
-    r.reseed(c.seed ^ 0x7e57, 0);
-    const a = new Uint8Array(TEXT_LENGTH);
-    for (let i = 0; i < TEXT_LENGTH; i++) a[i] = 97 + r.nextInt(26);
-    this.letters = Buffer.from(a.buffer).toString('latin1');
-    for (let i = 0; i < TEXT_LENGTH; i++) a[i] = r.nextInt(13) === 0 ? 32 : 97 + r.nextInt(26);
-    this.spaced = Buffer.from(a.buffer).toString('latin1');
+    const texts = textsFor(this.seed);
+    this.letters = texts[0];
+    this.spaced = texts[1];
   }
 
   /** Event time of event number `n`, epoch ms (non-decreasing in `n`). */

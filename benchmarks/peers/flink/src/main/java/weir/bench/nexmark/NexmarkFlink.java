@@ -12,6 +12,7 @@ import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.StateBackendOptions;
@@ -104,6 +105,9 @@ public final class NexmarkFlink {
     conf.set(StateBackendOptions.STATE_BACKEND, "hashmap");
     conf.set(PipelineOptions.OBJECT_REUSE, true);
     conf.set(CoreOptions.DEFAULT_PARALLELISM, parallelism);
+    // Any free port for the MiniCluster's REST endpoint: with the default 8081, two runs on one
+    // machine (a test beside a benchmark) would collide and the second would hang.
+    conf.set(RestOptions.BIND_PORT, "0");
     MiniClusterConfiguration mcc =
         new MiniClusterConfiguration.Builder()
             .setConfiguration(conf)

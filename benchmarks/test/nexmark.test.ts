@@ -267,7 +267,10 @@ describe('Nexmark generator', () => {
   it('agrees with the Java port on other settings too (builds the Flink jar if needed)', () => {
     ensureFlinkJar();
     const config = { seed: 7, eventsPerSecond: 3 };
-    const out = execFileSync('java', ['-jar', jar, '--checksum-events', '20000', '--seed', '7', '--rate', '3'], { encoding: 'utf8' });
+    const out = execFileSync('java', ['-jar', jar, '--checksum-events', '20000', '--seed', '7', '--rate', '3'], {
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     const g = new NexmarkGenerator(config);
     let sum = 0;
     for (let i = 0; i < 20_000; i++) sum = (sum + eventDigest(g.eventAt(i))) | 0;
@@ -379,7 +382,8 @@ describe('the Flink peer', () => {
       const out = execFileSync(
         'java',
         ['-jar', jar, '--queries', queries.map((q) => q.name).join(','), '--events', '20000', '--rate', '2000', '--warmup', '0', '--runs', '1'],
-        { encoding: 'utf8' },
+        // A synchronous child blocks the test's own timeout: kill it (and fail) if it hangs.
+        { encoding: 'utf8', timeout: 300_000 },
       );
       const flink = new Map<string, { count: number; checksum: number }>();
       for (const line of out.split('\n')) {

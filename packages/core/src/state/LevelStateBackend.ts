@@ -1336,7 +1336,11 @@ const MAX_DELTAS = 8;
  * read in full again, as a fraction of the rows of its last full read.
  */
 const DELTA_MAX_SHARE = 0.5;
-/** Rows flushed between snapshots that are remembered for deltas; beyond, the next snapshot scans. */
+/**
+ * Rows flushed between snapshots that are remembered for deltas at most; beyond, the next
+ * snapshot reads written key groups in full. Fewer once a snapshot has counted the rows: more
+ * changed rows than {@link DELTA_MAX_SHARE} of all rows leave few key groups a delta could serve.
+ */
 const CHANGED_ROWS_MAX = 1_000_000;
 
 /** Rows per `nextv` of an asynchronous snapshot scan. */
@@ -1631,6 +1635,8 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
    * than {@link CHANGED_ROWS_MAX} were (the next snapshot then reads written key groups in full).
    */
   private changed: Map<string, Buffer | typeof TOMB> | undefined = new Map();
+  /** Changed rows remembered at most (see {@link CHANGED_ROWS_MAX}). */
+  private changedLimit = CHANGED_ROWS_MAX;
   private rawRestored: Array<{ name: string; kind: string; keyGroup: number; data: Uint8Array }> = [];
   private disposed = false;
   private scannerUsed = false;
@@ -1858,7 +1864,8 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
       t.dirty = new Map();
     }
     this.dirtyCount = 0;
-    if (changed !== undefined && changed.size > CHANGED_ROWS_MAX) this.changed = undefined;
+    // Checked per batch, not per row: the map may exceed the limit by one write buffer.
+    if (changed !== undefined && changed.size > this.changedLimit) this.changed = undefined;
     this.statsData.flushes++;
     this.statsData.rowsWritten += rows;
     this.flushing = batch.write().then(
@@ -2367,6 +2374,9 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
         this.statsData.lastSnapshotScannedKeyGroups = scannedCount;
         this.statsData.lastSnapshotReusedKeyGroups = this.kgCount - scannedCount - deltaKgs;
         this.statsData.lastSnapshotDeltaKeyGroups = deltaKgs;
+        let rowsNow = 0;
+        for (let i = 0; i < this.kgCount; i++) rowsNow += baseRows[i] as number;
+        this.changedLimit = Math.min(CHANGED_ROWS_MAX, Math.max(this.writeBufferSize, rowsNow * DELTA_MAX_SHARE));
         const assembled = this.assemble(bySid, encoded, prev?.bytes, scanned, leftovers, deltas);
         return { ...assembled, baseRows, deltaRows, deltas: deltaCounts };
       } finally {

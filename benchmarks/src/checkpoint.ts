@@ -8,7 +8,10 @@
  *              checkpoint is the snapshot; a second run restores it.
  *
  * Usage: node --max-old-space-size=16000 dist/checkpoint.js [--case overhead|large] [--records N]
- *        [--keys N] [--state-mb N] [--reps N] [--quick] [--backend heap|level]
+ *        [--keys N] [--hot-keys N] [--state-mb N] [--reps N] [--quick] [--backend heap|level]
+ *
+ * `--hot-keys N` (overhead): the first `keys` records write every key once, the rest update only
+ * keys 0..N-1, so that few keys change between checkpoints (what delta snapshots are for).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -76,7 +79,13 @@ interface RunFigures {
   checkpoints: number;
 }
 
-async function overheadRun(records: number, keys: number, backend: string, intervalMs: number | undefined): Promise<RunFigures> {
+async function overheadRun(
+  records: number,
+  keys: number,
+  backend: string,
+  intervalMs: number | undefined,
+  hotKeys?: number,
+): Promise<RunFigures> {
   const dir = await mkdtemp(join(tmpdir(), 'weir-bench-cp-'));
   try {
     const sb = backendOf(backend, dir);
@@ -90,7 +99,7 @@ async function overheadRun(records: number, keys: number, backend: string, inter
     env
       .fromSequence(0, records - 1)
       .uid('src')
-      .map((x) => x % 100_003)
+      .map(hotKeys === undefined ? (x: number) => x % 100_003 : (x: number) => (x < keys ? x : x % hotKeys))
       .keyBy((x) => x % keys)
       .process(new RunningSum())
       .uid('sum')
@@ -119,16 +128,17 @@ async function overheadRun(records: number, keys: number, backend: string, inter
   }
 }
 
-async function overhead(o: { records: number; keys: number; reps: number; backends: string[] }): Promise<void> {
-  console.log(`checkpoint overhead: ${o.records.toLocaleString('en-US')} records, ${o.keys.toLocaleString('en-US')} keys, parallelism 1, median of ${o.reps}`);
+async function overhead(o: { records: number; keys: number; hotKeys?: number; reps: number; backends: string[] }): Promise<void> {
+  const hot = o.hotKeys !== undefined ? ` (then only ${o.hotKeys.toLocaleString('en-US')} hot keys)` : '';
+  console.log(`checkpoint overhead: ${o.records.toLocaleString('en-US')} records, ${o.keys.toLocaleString('en-US')} keys${hot}, parallelism 1, median of ${o.reps}`);
   for (const backend of o.backends) {
-    await overheadRun(Math.min(o.records, 500_000), o.keys, backend, undefined); // warm-up
+    await overheadRun(Math.min(o.records, 500_000), o.keys, backend, undefined, o.hotKeys); // warm-up
     const none: RunFigures[] = [];
     const cp: RunFigures[] = [];
     let cps = 0;
     for (let i = 0; i < o.reps; i++) {
-      none.push(await overheadRun(o.records, o.keys, backend, undefined));
-      const r = await overheadRun(o.records, o.keys, backend, 1_000);
+      none.push(await overheadRun(o.records, o.keys, backend, undefined, o.hotKeys));
+      const r = await overheadRun(o.records, o.keys, backend, 1_000, o.hotKeys);
       cp.push(r);
       cps = Math.max(cps, r.checkpoints);
     }
@@ -241,6 +251,7 @@ export async function main(argv: string[]): Promise<void> {
       case: { type: 'string' },
       records: { type: 'string' },
       keys: { type: 'string' },
+      'hot-keys': { type: 'string' },
       'state-mb': { type: 'string' },
       reps: { type: 'string' },
       quick: { type: 'boolean' },
@@ -255,6 +266,7 @@ export async function main(argv: string[]): Promise<void> {
     await overhead({
       records: Number(values.records ?? (quick ? 1_000_000 : 10_000_000)),
       keys: Number(values.keys ?? 100_000),
+      ...(values['hot-keys'] !== undefined ? { hotKeys: Number(values['hot-keys']) } : {}),
       reps: Number(values.reps ?? (quick ? 1 : 3)),
       backends: available,
     });

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CheckpointStorage,
   HeapStateBackend,
   type KeyedStateBackend,
   type KeyedStateSnapshot,
@@ -269,6 +270,61 @@ describe('LevelStateBackend delta snapshots', () => {
       }
       expect(deltas).toBeGreaterThan(1);
       expect(consolidated).toBeGreaterThan(0);
+    } finally {
+      await b.dispose();
+    }
+  });
+
+  it('go through checkpoint storage: a large base referenced again is not written again', async () => {
+    const [b] = (await levels(1)) as [LevelKeyedStateBackend];
+    const storage = new CheckpointStorage(join(DIR, 'checkpoints'));
+    const payload = 'x'.repeat(200);
+    const sd = new ValueStateDescriptor<string>('big');
+    const meta = (checkpointId: number) => ({
+      job: 'delta',
+      checkpointId,
+      timestamp: 0,
+      maxParallelism: MAX_PAR,
+      operators: [{ uid: 'op', name: 'op', parallelism: 1 }],
+    });
+    const subtask = (keyed: KeyedStateSnapshot) => ({
+      uid: 'op',
+      subtask: 0,
+      parallelism: 1,
+      keyGroupRange: b.keyGroupRange,
+      keyed,
+      timers: [],
+      operatorState: {},
+    });
+    try {
+      const big = b.getValueState(sd);
+      // ~20 000 × 200 B over 8 key groups: every base blob is well above the 256 KiB of shared/.
+      for (let k = 0; k < 20_000; k++) {
+        b.setCurrentKey(k);
+        big.update(`${k}:${payload}`);
+      }
+      await b.flush();
+      const first = await storage.write(meta(1), [subtask(await b.snapshotAsync())]);
+      expect(first.sizeBytes).toBeGreaterThan(20_000 * 200);
+      b.setCurrentKey(7);
+      big.update('changed');
+      b.setCurrentKey(8);
+      big.clear();
+      const second = await storage.write(meta(2), [subtask(await b.snapshotAsync())]);
+      expect(b.stats().lastSnapshotDeltaKeyGroups).toBeGreaterThan(0);
+      // Only the state file with its small deltas is new.
+      expect(second.sizeBytes).toBeLessThan(10_000);
+      const restored = await storage.load(second.path);
+      const h = new HeapStateBackend().createKeyedStateBackend(range(0, 1)) as KeyedStateBackend;
+      const hv = h.getValueState(sd);
+      h.restore((restored.snapshots.get('op') ?? []).flatMap((x) => (x.keyed !== undefined ? [x.keyed] : [])));
+      h.setCurrentKey(7);
+      expect(hv.value()).toBe('changed');
+      h.setCurrentKey(8);
+      expect(hv.value()).toBeUndefined();
+      h.setCurrentKey(9);
+      expect(hv.value()).toBe(`9:${payload}`);
+      expect(h.numEntries()).toBe(19_999);
     } finally {
       await b.dispose();
     }

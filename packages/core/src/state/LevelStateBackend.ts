@@ -1632,9 +1632,10 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   /**
    * Rows flushed since the last `snapshotAsync()` capture, with their encoded value (or
    * `TOMB`), so that a delta needs no LevelDB read for single-row entries; `undefined` once more
-   * than {@link CHANGED_ROWS_MAX} were (the next snapshot then reads written key groups in full).
+   * than {@link CHANGED_ROWS_MAX} were (the next snapshot then reads written key groups in full),
+   * and before the first snapshot (which is full anyway: a job without checkpoints pays nothing).
    */
-  private changed: Map<string, Buffer | typeof TOMB> | undefined = new Map();
+  private changed: Map<string, Buffer | typeof TOMB> | undefined = undefined;
   /** Changed rows remembered at most (see {@link CHANGED_ROWS_MAX}). */
   private changedLimit = CHANGED_ROWS_MAX;
   private rawRestored: Array<{ name: string; kind: string; keyGroup: number; data: Uint8Array }> = [];

@@ -168,6 +168,21 @@ async function readCommitted(topic: string): Promise<Array<{ offset: number; key
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
+/**
+ * Reads `topic` (read_committed) until it holds at least `n` records, or 15 s have passed: a
+ * transaction's commit markers reach the partitions shortly after the commit returns (the job
+ * may have exited already), and until then a read_committed reader stops short of them.
+ * Returns the last read; the caller checks it (more than `n` is as wrong as fewer).
+ */
+async function readCommittedAtLeast(topic: string, n: number): Promise<Array<{ offset: number; key: string | null; value: Buffer }>> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const records = await readCommitted(topic);
+    if (records.length >= n || Date.now() > deadline) return records;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** When to SIGKILL a run, from its progress lines (`| in N (…) | out M (…) | … | chk K (…)`). */
 interface KillWhen {
   /** Checkpoints this attempt completed (ids count on across restores: counted from the first one seen). */
@@ -254,12 +269,12 @@ describe('examples/kafka-sessionization under kill -9', () => {
     expect(outcomes.filter((o) => o === 'killed').length).toBeGreaterThanOrEqual(1);
     process.stderr.write(`[kafka] kafka-sessionization: ${outcomes.join(' → ')}; ${dlqAfterFirstKill} dead letter(s) committed at the first kill; ${expected.length} sessions\n`);
 
-    const sessions = await readCommitted(sessionsTopic);
+    const sessions = await readCommittedAtLeast(sessionsTopic, expected.length);
     const got = sessions.map((r) => r.value.toString('utf8')).sort();
     expect(got.length).toBe(expected.length);
     expect(got).toEqual(expected);
 
-    const dead = await readCommitted(deadLetterTopic);
+    const dead = await readCommittedAtLeast(deadLetterTopic, GARBAGE_AT.length);
     const letters = dead.map((r) => deadLetterJsonSerde.deserialize(r.value) as DeadLetter);
     // Inserted in order, each at its index of the growing list: their offsets are GARBAGE_AT.
     expect(letters.map((l) => l.offset).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(GARBAGE_AT);

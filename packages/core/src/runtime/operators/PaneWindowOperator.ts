@@ -6,19 +6,11 @@ import { TimeWindow } from '../../api/windowing/Window.js';
 import { ValueStateDescriptor } from '../../state/descriptors.js';
 import type { InternalValueState, KeyedStateBackend } from '../../state/StateBackend.js';
 import { type OneInputOperator, StreamingRuntimeContext, StreamOperator, TimestampedCollector } from '../StreamOperator.js';
+import { PaneSpec } from './PaneSpec.js';
 import type { SlicingWindowOperatorConfig } from './SlicingWindowOperator.js';
 
 const STATE = '_window-panes';
 const FIRED = 'panes-fired-up-to';
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) {
-    const t = a % b;
-    a = b;
-    b = t;
-  }
-  return a;
-}
 
 /** In-memory backend methods this operator needs. */
 type PaneBackend = KeyedStateBackend &
@@ -41,9 +33,9 @@ type PaneBackend = KeyedStateBackend &
  * @internal
  */
 export class PaneWindowOperator<K extends KeyType, T, TOut> extends StreamOperator<TOut> implements OneInputOperator<T> {
+  private readonly spec: PaneSpec<T>;
   private readonly size: number;
   private readonly slide: number;
-  private readonly offset: number;
   private readonly paneSize: number;
   private readonly lateness: number;
   private readonly reduce: ReduceFunction<T> | undefined;
@@ -85,16 +77,14 @@ export class PaneWindowOperator<K extends KeyType, T, TOut> extends StreamOperat
 
   constructor(private readonly config: SlicingWindowOperatorConfig<K, T, TOut>) {
     super();
-    const a = config.assigner;
-    if (!(a.size > 0) || !(a.slide > 0)) throw new RangeError('window size and slide must be > 0');
-    this.size = a.size;
-    this.slide = a.slide;
-    this.offset = a.offset;
-    this.paneSize = gcd(a.size, a.slide);
-    this.lateness = config.allowedLateness;
-    const c = config.contents;
-    this.reduce = c.kind === 'reduce' ? c.reduce : undefined;
-    this.aggregate = c.kind === 'aggregate' ? c.aggregate : undefined;
+    const spec = new PaneSpec<T>(config as unknown as SlicingWindowOperatorConfig<never, T, unknown>);
+    this.spec = spec;
+    this.size = spec.size;
+    this.slide = spec.slide;
+    this.paneSize = spec.paneSize;
+    this.lateness = spec.lateness;
+    this.reduce = spec.reduce;
+    this.aggregate = spec.aggregate;
   }
 
   override async open(): Promise<void> {
@@ -132,14 +122,12 @@ export class PaneWindowOperator<K extends KeyType, T, TOut> extends StreamOperat
 
   /** Computes the geometry of `timestamp`'s pane. */
   private locate(timestamp: number): void {
-    const pane = TimeWindow.windowStart(timestamp, this.offset, this.paneSize);
-    const lastStart = TimeWindow.windowStart(pane, this.offset, this.slide);
+    const spec = this.spec;
+    const pane = spec.paneOf(timestamp);
     this.cPane = pane;
     this.cEnd = pane + this.paneSize;
-    this.cLastEnd = lastStart + this.size;
-    // The windows containing the pane start at lastStart - k * slide for
-    // 0 <= k <= (size - paneSize - (pane - lastStart)) / slide; the first one ends earliest.
-    this.cFirstEnd = this.cLastEnd - Math.floor((this.size - this.paneSize - (pane - lastStart)) / this.slide) * this.slide;
+    this.cLastEnd = spec.lastEndOf(pane);
+    this.cFirstEnd = spec.firstEndOf(pane);
     this.cActive = this.isActive(pane);
   }
 
@@ -180,20 +168,13 @@ export class PaneWindowOperator<K extends KeyType, T, TOut> extends StreamOperat
       }
       const state = this.state;
       state.setCurrentNamespace(this.cPane);
-      const current = state.value();
-      if (this.reduce !== undefined) {
-        state.update(current === undefined ? value : this.reduce(current as T, value));
-      } else {
-        const agg = this.aggregate as AggregateFunction<T, unknown, unknown>;
-        state.update(agg.add(value, current === undefined ? agg.createAccumulator() : current));
-      }
+      state.update(this.spec.add(state.value(), value));
       if (!this.cActive) this.activate(this.cPane);
       const firstEnd = this.cFirstEnd;
       if (firstEnd - 1 <= wm) {
         // Windows that already fired but are within the allowed lateness fire again now, for
         // this key, latest first (the order in which the assigner lists an element's windows).
-        let lastFired = firstEnd;
-        while (lastFired + this.slide <= lastEnd && lastFired + this.slide - 1 <= wm) lastFired += this.slide;
+        const lastFired = this.spec.lastPassedEnd(firstEnd, lastEnd, wm);
         for (let end = lastFired; end >= firstEnd; end -= this.slide) {
           if (end - 1 + this.lateness > wm) this.fireForKey(end);
         }
@@ -212,24 +193,13 @@ export class PaneWindowOperator<K extends KeyType, T, TOut> extends StreamOperat
     this.planNextWork();
   }
 
-  /** The last window end containing `pane`. */
-  private lastEndOf(pane: number): number {
-    return TimeWindow.windowStart(pane, this.offset, this.slide) + this.size;
-  }
-
-  /** The first window end containing `pane`. */
-  private firstEndOf(pane: number): number {
-    const lastStart = TimeWindow.windowStart(pane, this.offset, this.slide);
-    return lastStart + this.size - Math.floor((this.size - this.paneSize - (pane - lastStart)) / this.slide) * this.slide;
-  }
-
   /** The first window end after `firedUpTo` that contains an active pane, or +∞. */
   private nextFireEnd(): number {
     let best = Number.POSITIVE_INFINITY;
     for (const pane of this.active) {
-      const last = this.lastEndOf(pane);
+      const last = this.spec.lastEndOf(pane);
       if (last <= this.firedUpTo) continue;
-      let e = this.firstEndOf(pane);
+      let e = this.spec.firstEndOf(pane);
       if (e <= this.firedUpTo) e += Math.ceil((this.firedUpTo - e + 1) / this.slide) * this.slide;
       if (e <= last && e < best) best = e;
       // Panes are ascending and so are their first ends: the first candidate is the smallest.
@@ -241,7 +211,7 @@ export class PaneWindowOperator<K extends KeyType, T, TOut> extends StreamOperat
   private planNextWork(): void {
     const fire = this.nextFireEnd() - 1;
     const a = this.active;
-    const purge = a.length === 0 ? Number.POSITIVE_INFINITY : this.lastEndOf(a[0] as number) - 1 + this.lateness;
+    const purge = a.length === 0 ? Number.POSITIVE_INFINITY : this.spec.lastEndOf(a[0] as number) - 1 + this.lateness;
     this.nextWork = Math.min(fire, purge);
   }
 
@@ -260,7 +230,7 @@ export class PaneWindowOperator<K extends KeyType, T, TOut> extends StreamOperat
       const handled =
         watermark === Number.POSITIVE_INFINITY
           ? watermark
-          : TimeWindow.windowStart(watermark + 1 - this.size, this.offset, this.slide) + this.size;
+          : TimeWindow.windowStart(watermark + 1 - this.size, this.spec.offset, this.slide) + this.size;
       if (handled > this.firedUpTo) this.firedUpTo = handled;
     }
     this.output.emitWatermark(watermark);
@@ -275,7 +245,7 @@ export class PaneWindowOperator<K extends KeyType, T, TOut> extends StreamOperat
       this.firedUpTo = end;
     }
     const a = this.active;
-    while (a.length > 0 && this.lastEndOf(a[0] as number) - 1 + this.lateness <= wm) {
+    while (a.length > 0 && this.spec.lastEndOf(a[0] as number) - 1 + this.lateness <= wm) {
       const pane = a.shift() as number;
       this.backend.clearNamespace(STATE, pane);
       if (pane === this.cPane) this.cPane = this.cEnd = Number.NaN;

@@ -6,6 +6,7 @@ import { TimeWindow } from '../../api/windowing/Window.js';
 import type { SliceAssigner, WindowAssigner } from '../../api/windowing/WindowAssigner.js';
 import { StreamingRuntimeContext, TimestampedCollector } from '../StreamOperator.js';
 import { type KeyRecord, KeyRecordWindowOperator } from './KeyRecordWindowOperator.js';
+import { PaneSpec } from './PaneSpec.js';
 import type { InternalWindowFunction, WindowContents } from './WindowOperator.js';
 
 /** Configuration of a slicing window operator. @internal */
@@ -33,15 +34,6 @@ export interface SliceRecord extends KeyRecord {
   t: number[];
 }
 
-function gcd(a: number, b: number): number {
-  while (b !== 0) {
-    const t = a % b;
-    a = b;
-    b = t;
-  }
-  return a;
-}
-
 /**
  * Tumbling and sliding event-time windows evaluated through slices (panes). Time is cut into
  * aligned slices of `gcd(size, slide)` ms; each record updates the accumulator of its one
@@ -60,11 +52,8 @@ function gcd(a: number, b: number): number {
  * @internal
  */
 export class SlicingWindowOperator<K extends KeyType, T, TOut> extends KeyRecordWindowOperator<T, TOut, SliceRecord> {
-  // configuration
-  private readonly size: number;
+  private readonly spec: PaneSpec<T>;
   private readonly slide: number;
-  private readonly offset: number;
-  private readonly sliceSize: number;
   private readonly lateness: number;
   private readonly reduce: ReduceFunction<T> | undefined;
   private readonly aggregate: AggregateFunction<T, unknown, unknown> | undefined;
@@ -74,16 +63,12 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
 
   constructor(private readonly config: SlicingWindowOperatorConfig<K, T, TOut>) {
     super('_window-slices');
-    const a = config.assigner;
-    if (!(a.size > 0) || !(a.slide > 0)) throw new RangeError('window size and slide must be > 0');
-    this.size = a.size;
-    this.slide = a.slide;
-    this.offset = a.offset;
-    this.sliceSize = gcd(a.size, a.slide);
-    this.lateness = config.allowedLateness;
-    const c = config.contents;
-    this.reduce = c.kind === 'reduce' ? c.reduce : undefined;
-    this.aggregate = c.kind === 'aggregate' ? c.aggregate : undefined;
+    const spec = new PaneSpec<T>(config as unknown as SlicingWindowOperatorConfig<never, T, unknown>);
+    this.spec = spec;
+    this.slide = spec.slide;
+    this.lateness = spec.lateness;
+    this.reduce = spec.reduce;
+    this.aggregate = spec.aggregate;
   }
 
   override async open(): Promise<void> {
@@ -113,8 +98,9 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
         );
       }
       const wm = this.currentWatermark;
-      const lastStart = TimeWindow.windowStart(timestamp, this.offset, this.slide);
-      const lastEnd = lastStart + this.size;
+      const spec = this.spec;
+      const slice = spec.paneOf(timestamp);
+      const lastEnd = spec.lastEndOf(slice);
       // Sliding windows with slide > size leave gaps: an element there is in no window.
       if (timestamp >= lastEnd) return;
       const cleanup = lastEnd - 1 + this.lateness;
@@ -125,7 +111,6 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
         else this.numLateRecordsDropped++;
         return;
       }
-      const slice = TimeWindow.windowStart(timestamp, this.offset, this.sliceSize);
       const state = this.records;
       let rec = state.value();
       const stored = rec !== undefined && state.storesByReference === true;
@@ -144,14 +129,11 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
       } else {
         created = this.addToOlderSlice(rec, slice, value);
       }
-      // The windows containing the slice start at lastStart - k * slide for
-      // 0 <= k <= (size - sliceSize - (slice - lastStart)) / slide; the first one ends earliest.
-      let firstEnd = lastEnd - Math.floor((this.size - this.sliceSize - (slice - lastStart)) / this.slide) * this.slide;
+      let firstEnd = spec.firstEndOf(slice);
       if (firstEnd - 1 <= wm) {
         // Windows that already fired but are within the allowed lateness fire again now, latest
         // first (the order in which the sliding assigner lists an element's windows).
-        let lastFired = firstEnd;
-        while (lastFired + this.slide <= lastEnd && lastFired + this.slide - 1 <= wm) lastFired += this.slide;
+        const lastFired = spec.lastPassedEnd(firstEnd, lastEnd, wm);
         for (let end = lastFired; end >= firstEnd; end -= this.slide) {
           if (end - 1 + this.lateness > wm) this.fire(rec, end);
         }
@@ -171,11 +153,8 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
     }
   }
 
-  /** Adds `value` to an accumulator (or reduced value); `undefined` starts a new one. */
   private add(current: unknown, value: T): unknown {
-    if (this.reduce !== undefined) return current === undefined ? value : this.reduce(current as T, value);
-    const agg = this.aggregate as AggregateFunction<T, unknown, unknown>;
-    return agg.add(value, current === undefined ? agg.createAccumulator() : current);
+    return this.spec.add(current, value);
   }
 
   /** Adds `value` to slice `slice` (before the latest one); true when the slice is new. */
@@ -228,14 +207,14 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
   /** The per-window timer at `t`: fire the window ending at `t + 1`, purge expired slices. */
   private onTimer(rec: SliceRecord, t: number): void {
     const end = t + 1;
-    if (this.isWindowEnd(end) && this.fire(rec, end)) {
+    if (this.spec.isWindowEnd(end) && this.fire(rec, end)) {
       const next = end + this.slide;
-      if (next - 1 > t && this.hasData(rec, next - this.size, next)) this.addTimer(rec, next - 1);
+      if (next - 1 > t && this.hasData(rec, next - this.spec.size, next)) this.addTimer(rec, next - 1);
     }
     // Purge the slices whose last window is cleaned up at t.
     const lastEnd = t + 1 - this.lateness;
-    const groupStart = lastEnd - this.size;
-    if (TimeWindow.windowStart(groupStart, this.offset, this.slide) === groupStart) {
+    const groupStart = lastEnd - this.spec.size;
+    if (this.spec.isWindowEnd(lastEnd)) {
       const groupEnd = groupStart + this.slide;
       const d = rec.d;
       if (d !== null) {
@@ -260,11 +239,6 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
     }
   }
 
-  /** Whether `end` is the end of an aligned window. */
-  private isWindowEnd(end: number): boolean {
-    return TimeWindow.windowStart(end - this.size, this.offset, this.slide) === end - this.size;
-  }
-
   private hasData(rec: SliceRecord, start: number, end: number): boolean {
     const d = rec.d;
     if (d !== null) {
@@ -279,7 +253,7 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
 
   /** Evaluates window `[end - size, end)` for the current key; false when it holds no data. */
   private fire(rec: SliceRecord, end: number): boolean {
-    const start = end - this.size;
+    const start = end - this.spec.size;
     const d = rec.d;
     const ls = rec.ls;
     const latestIn = ls !== null && ls >= start && ls < end;

@@ -1,13 +1,14 @@
 import type { AggregateFunction, ReduceFunction } from '../../api/functions.js';
 import type { OutputTag } from '../../api/OutputTag.js';
 import type { KeyType } from '../../api/types.js';
-import { NO_TIMESTAMP } from '../../api/types.js';
 import { TimeWindow } from '../../api/windowing/Window.js';
 import { ValueStateDescriptor } from '../../state/descriptors.js';
 import type { InternalValueState, KeyedStateBackend } from '../../state/StateBackend.js';
 import { type OneInputOperator, StreamingRuntimeContext, StreamOperator, TimestampedCollector } from '../StreamOperator.js';
 import { PaneSpec } from './PaneSpec.js';
 import type { SlicingWindowOperatorConfig } from './SlicingWindowOperator.js';
+import { setCurrentKeyOf } from './processFunctionSupport.js';
+import { requireEventTime, routeLateElement } from './windowSupport.js';
 
 const STATE = '_window-panes';
 const FIRED = 'panes-fired-up-to';
@@ -142,28 +143,16 @@ export class PaneWindowOperator<K extends KeyType, T, TOut> extends StreamOperat
   }
 
   processElement(value: T, timestamp: number): void {
-    let key: K;
+    setCurrentKeyOf(this as StreamOperator<unknown>, this.backend, this.config.keySelector, value);
     try {
-      key = this.config.keySelector(value);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
-    this.backend.setCurrentKey(key);
-    try {
-      if (timestamp === NO_TIMESTAMP) {
-        throw new TypeError(
-          'record has no event-time timestamp but the window assigns event-time windows: call assignTimestampsAndWatermarks(...) upstream',
-        );
-      }
+      requireEventTime(timestamp, this.config.assigner);
       if (!(timestamp >= this.cPane && timestamp < this.cEnd)) this.locate(timestamp);
       const lastEnd = this.cLastEnd;
       // Sliding windows with slide > size leave gaps: an element there is in no window.
       if (this.cPane >= lastEnd) return;
       const wm = this.currentWatermark;
       if (lastEnd - 1 + this.lateness <= wm) {
-        const tag = this.config.lateDataTag;
-        if (tag !== undefined) this.output.collectSide(tag as OutputTag<unknown>, value, timestamp);
-        else this.numLateRecordsDropped++;
+        routeLateElement(this as StreamOperator<unknown>, this.config.lateDataTag as OutputTag<unknown> | undefined, value, timestamp);
         return;
       }
       const state = this.state;

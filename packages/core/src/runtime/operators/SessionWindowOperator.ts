@@ -1,12 +1,14 @@
 import type { AggregateFunction, ReduceFunction } from '../../api/functions.js';
 import type { OutputTag } from '../../api/OutputTag.js';
 import type { KeySelector, KeyType } from '../../api/types.js';
-import { NO_TIMESTAMP } from '../../api/types.js';
 import { TimeWindow } from '../../api/windowing/Window.js';
 import type { SessionAssigner } from '../../api/windowing/WindowAssigner.js';
 import { StreamingRuntimeContext, TimestampedCollector } from '../StreamOperator.js';
 import { type KeyRecord, KeyRecordWindowOperator } from './KeyRecordWindowOperator.js';
 import { type InternalWindowFunction, type WindowContents, WindowProcessContext } from './WindowOperator.js';
+import { setCurrentKeyOf } from './processFunctionSupport.js';
+import { requireEventTime, routeLateElement } from './windowSupport.js';
+import type { StreamOperator } from '../StreamOperator.js';
 
 /** Configuration of a session window operator. @internal */
 export interface SessionWindowOperatorConfig<K extends KeyType, T, TOut> {
@@ -92,19 +94,9 @@ export class SessionWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
   }
 
   processElement(value: T, timestamp: number): void {
-    let key: K;
+    setCurrentKeyOf(this as StreamOperator<unknown>, this.backend, this.config.keySelector, value);
     try {
-      key = this.config.keySelector(value);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
-    this.backend.setCurrentKey(key);
-    try {
-      if (timestamp === NO_TIMESTAMP) {
-        throw new TypeError(
-          'record has no event-time timestamp but session windows are in event time: call assignTimestampsAndWatermarks(...) upstream',
-        );
-      }
+      requireEventTime(timestamp, this.config.assigner);
       const end = timestamp + this.config.assigner.sessionGap(value);
       const wm = this.currentWatermark;
       const state = this.records;
@@ -115,7 +107,7 @@ export class SessionWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
           this.late(value, timestamp);
           return;
         }
-        const created: SessionRecord = { at: Number.NaN, k: key, ls: timestamp, le: end, lc: this.add(undefined, value), lp: false, o: null };
+        const created: SessionRecord = { at: Number.NaN, k: this.backend.getCurrentKey(), ls: timestamp, le: end, lc: this.add(undefined, value), lp: false, o: null };
         this.afterLatestChanged(created, wm);
         state.update(created);
         return;
@@ -208,9 +200,7 @@ export class SessionWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
   }
 
   private late(value: T, timestamp: number): void {
-    const tag = this.config.lateDataTag;
-    if (tag !== undefined) this.output.collectSide(tag as OutputTag<unknown>, value, timestamp);
-    else this.numLateRecordsDropped++;
+    routeLateElement(this as StreamOperator<unknown>, this.config.lateDataTag as OutputTag<unknown> | undefined, value, timestamp);
   }
 
   /** Adds `value` to session contents; `undefined` starts new contents. */

@@ -1,13 +1,15 @@
 import type { AggregateFunction, ReduceFunction } from '../../api/functions.js';
 import type { OutputTag } from '../../api/OutputTag.js';
 import type { KeySelector, KeyType } from '../../api/types.js';
-import { NO_TIMESTAMP } from '../../api/types.js';
 import { TimeWindow } from '../../api/windowing/Window.js';
 import type { SliceAssigner, WindowAssigner } from '../../api/windowing/WindowAssigner.js';
 import { StreamingRuntimeContext, TimestampedCollector } from '../StreamOperator.js';
 import { type KeyRecord, KeyRecordWindowOperator } from './KeyRecordWindowOperator.js';
 import { PaneSpec } from './PaneSpec.js';
 import type { InternalWindowFunction, WindowContents } from './WindowOperator.js';
+import { setCurrentKeyOf } from './processFunctionSupport.js';
+import { requireEventTime, routeLateElement } from './windowSupport.js';
+import type { StreamOperator } from '../StreamOperator.js';
 
 /** Configuration of a slicing window operator. @internal */
 export interface SlicingWindowOperatorConfig<K extends KeyType, T, TOut> {
@@ -84,19 +86,9 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
   }
 
   processElement(value: T, timestamp: number): void {
-    let key: K;
+    setCurrentKeyOf(this as StreamOperator<unknown>, this.backend, this.config.keySelector, value);
     try {
-      key = this.config.keySelector(value);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
-    this.backend.setCurrentKey(key);
-    try {
-      if (timestamp === NO_TIMESTAMP) {
-        throw new TypeError(
-          'record has no event-time timestamp but the window assigns event-time windows: call assignTimestampsAndWatermarks(...) upstream',
-        );
-      }
+      requireEventTime(timestamp, this.config.assigner);
       const wm = this.currentWatermark;
       const spec = this.spec;
       const slice = spec.paneOf(timestamp);
@@ -106,15 +98,13 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
       const cleanup = lastEnd - 1 + this.lateness;
       if (cleanup <= wm) {
         // Every window of the element is past its lateness.
-        const tag = this.config.lateDataTag;
-        if (tag !== undefined) this.output.collectSide(tag as OutputTag<unknown>, value, timestamp);
-        else this.numLateRecordsDropped++;
+        routeLateElement(this as StreamOperator<unknown>, this.config.lateDataTag as OutputTag<unknown> | undefined, value, timestamp);
         return;
       }
       const state = this.records;
       let rec = state.value();
       const stored = rec !== undefined && state.storesByReference === true;
-      if (rec === undefined) rec = { at: Number.NaN, k: key, ls: null, la: undefined, d: null, t: [] };
+      if (rec === undefined) rec = { at: Number.NaN, k: this.backend.getCurrentKey(), ls: null, la: undefined, d: null, t: [] };
       let created = false;
       if (rec.ls === slice) {
         rec.la = this.add(rec.la, value);

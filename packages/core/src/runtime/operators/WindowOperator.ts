@@ -1,7 +1,6 @@
 import type { AggregateFunction, Collector, ReduceFunction } from '../../api/functions.js';
 import type { OutputTag } from '../../api/OutputTag.js';
 import type { KeySelector, KeyType } from '../../api/types.js';
-import { NO_TIMESTAMP } from '../../api/types.js';
 import type { Evictor, EvictorContext, TimestampedValue } from '../../api/windowing/Evictor.js';
 import type { KeyedStateStore, ProcessWindowContext, ProcessWindowFunction } from '../../api/windowing/functions.js';
 import type { OnMergeContext, StateFor, Trigger, TriggerResult } from '../../api/windowing/Trigger.js';
@@ -34,6 +33,8 @@ import {
   TimestampedCollector,
 } from '../StreamOperator.js';
 import { type MergeFunction, MergingWindowSet } from './MergingWindowSet.js';
+import { setCurrentKeyOf } from './processFunctionSupport.js';
+import { requireEventTime, routeLateElement } from './windowSupport.js';
 
 /**
  * How a window's contents are kept and turned into the function's input.
@@ -181,20 +182,13 @@ export class WindowOperator<K extends KeyType, T, TOut, W extends Window>
   }
 
   processElement(value: T, timestamp: number): void {
-    let key: K;
-    try {
-      key = this.config.keySelector(value);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
-    this.backend.setCurrentKey(key);
-    if (this.isEventTime && timestamp === NO_TIMESTAMP) {
-      throw this.userError(
-        new TypeError(
-          `record has no event-time timestamp but ${this.assigner} assigns event-time windows: call assignTimestampsAndWatermarks(...) upstream`,
-        ),
-        true,
-      );
+    setCurrentKeyOf(this as StreamOperator<unknown>, this.backend, this.config.keySelector, value);
+    if (this.isEventTime) {
+      try {
+        requireEventTime(timestamp, this.assigner);
+      } catch (e) {
+        throw this.userError(e, true);
+      }
     }
     try {
       this.processElementForKey(value, timestamp);
@@ -254,9 +248,7 @@ export class WindowOperator<K extends KeyType, T, TOut, W extends Window>
       }
     }
     if (skipped && windows.length > 0) {
-      const tag = this.config.lateDataTag;
-      if (tag !== undefined) this.output.collectSide(tag as OutputTag<unknown>, value, timestamp);
-      else this.numLateRecordsDropped++;
+      routeLateElement(this as StreamOperator<unknown>, this.config.lateDataTag as OutputTag<unknown> | undefined, value, timestamp);
     }
   }
 

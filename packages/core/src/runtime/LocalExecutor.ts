@@ -9,8 +9,8 @@ import type { JobPlan, PlanEdge, PlanVertex } from './JobPlan.js';
 import { keyGroupRangeFor } from './keygroups.js';
 import { SinkOperator } from './operators/SinkOperator.js';
 import type { SourceOperator } from './operators/SourceOperator.js';
-import { OperatorOutput, type Output } from './Output.js';
-import type { OneInputOperator, StreamOperator } from './StreamOperator.js';
+import { type CountingOutput, GenericChainLink, OperatorOutput, type Output } from './Output.js';
+import type { AnyOneInputOperator, StreamOperator } from './StreamOperator.js';
 import { StreamTask, type TaskScheduler } from './StreamTask.js';
 import { HeapKeyedStateBackend } from '../state/HeapStateBackend.js';
 import { InvalidPipelineError } from '../api/errors.js';
@@ -45,7 +45,7 @@ interface OperatorRecord {
   readonly vertex: PlanVertex;
   readonly subtask: number;
   readonly op: StreamOperator<unknown>;
-  readonly output: OperatorOutput<unknown>;
+  readonly output: CountingOutput<unknown>;
 }
 
 /**
@@ -325,7 +325,7 @@ export class LocalExecutor implements TaskScheduler, JobClient {
           for (const e of v.outputs) {
             let out: Output<unknown>;
             if (e.chained) {
-              out = new ChainingOutput(ops.get(e.target) as StreamOperator<unknown> & OneInputOperator<unknown>);
+              out = new ChainingOutput(ops.get(e.target) as AnyOneInputOperator);
             } else {
               const grid = channelMap.get(e) as LocalChannel[][];
               const x = new ExchangeOutput(grid[s] as LocalChannel[], e.partitioner, e.keySelector, plan.maxParallelism, s);
@@ -336,7 +336,12 @@ export class LocalExecutor implements TaskScheduler, JobClient {
             if (e.tag === undefined) main.push(out);
             else sides.push([e.tag.id, out]);
           }
-          const output = new OperatorOutput(main, sides);
+          // An operator whose only consumer is the next one of its chain calls it through a link
+          // of that operator's own (monomorphic, one call); any other fan-out goes through an
+          // OperatorOutput.
+          const only = v.outputs.length === 1 && sides.length === 0 ? v.outputs[0] : undefined;
+          const output: CountingOutput<unknown> =
+            only?.chained ? chainLinkInto(ops.get(only.target) as AnyOneInputOperator) : new OperatorOutput(main, sides);
           const keyed = v.t.keySelectors !== undefined;
           const keyedBackend = keyed
             ? await config.stateBackend.createKeyedStateBackend({
@@ -615,9 +620,14 @@ export class LocalExecutor implements TaskScheduler, JobClient {
   }
 }
 
-/** A synchronous call into the next operator of a chain. @internal */
+/** The output of an operator whose only consumer is `op`, the next operator of its chain. */
+function chainLinkInto(op: AnyOneInputOperator): CountingOutput<unknown> {
+  return op.createChainLink?.() ?? new GenericChainLink(op);
+}
+
+/** A synchronous call into the next operator of a chain, one of several consumers. @internal */
 export class ChainingOutput implements Output<unknown> {
-  constructor(private readonly op: StreamOperator<unknown> & OneInputOperator<unknown>) {}
+  constructor(private readonly op: AnyOneInputOperator) {}
 
   collect(value: unknown, timestamp: number): void {
     this.op.processElement(value, timestamp);

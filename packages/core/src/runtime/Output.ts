@@ -1,4 +1,5 @@
 import type { OutputTag } from '../api/OutputTag.js';
+import type { AnyOneInputOperator } from './StreamOperator.js';
 
 /**
  * Where an operator sends what it produces. Inside a chain an `Output` calls the next operator
@@ -18,11 +19,61 @@ export interface Output<T> {
 }
 
 /**
+ * An operator's output that counts the records it emits (the operator's `recordsOut`).
+ * @internal
+ */
+export interface CountingOutput<T> extends Output<T> {
+  /** Records emitted to the main output so far. */
+  readonly recordsOut: number;
+}
+
+/**
+ * The output of an operator whose only consumer is the next operator of its chain (no other
+ * consumer, no side-output consumer): counts a record and calls the consumer's `processElement`
+ * directly, one call per link instead of two (an {@link OperatorOutput} and a chaining output).
+ *
+ * Hot operators (filter, map, flat-map, process, sink) have a subclass of their own whose
+ * `collect` is its own function: V8 keeps type feedback per function, so each link's call into
+ * its consumer is monomorphic and can be inlined, and a chain source → filter → map → sink is not
+ * one shared `collect` that calls itself through every link (a polymorphic, recursive call that
+ * V8 does not inline). {@link GenericChainLink} serves every other operator.
+ * @internal
+ */
+export abstract class ChainLink<T> implements CountingOutput<T> {
+  recordsOut = 0;
+
+  /** @param op - the consumer, the next operator of the chain */
+  constructor(readonly op: AnyOneInputOperator) {}
+
+  abstract collect(value: T, timestamp: number): void;
+
+  collectSide(): void {
+    // No consumer of any side output: dropped, as OperatorOutput drops tags nobody consumes.
+  }
+
+  emitWatermark(watermark: number): void {
+    this.op.processWatermark(watermark);
+  }
+
+  emitIdle(idle: boolean): void {
+    this.op.processIdle(idle);
+  }
+}
+
+/** The chain link of operators without a link class of their own. @internal */
+export class GenericChainLink<T> extends ChainLink<T> {
+  collect(value: T, timestamp: number): void {
+    this.recordsOut++;
+    this.op.processElement(value, timestamp);
+  }
+}
+
+/**
  * The output of one operator: fans records out to the main consumers and side outputs to the
  * consumers of their tags. Counts records out.
  * @internal
  */
-export class OperatorOutput<T> implements Output<T> {
+export class OperatorOutput<T> implements CountingOutput<T> {
   recordsOut = 0;
   private readonly main: Output<T>[];
   private readonly single: Output<T> | undefined;

@@ -22,7 +22,7 @@ import { BinaryReader, BinaryWriter } from '../state/codec.js';
 import type { KeyGroupRange } from './keygroups.js';
 import { InternalTimerService, type ProcessingTimeService, type TimerTarget } from './InternalTimerService.js';
 import type { Mailbox } from './Mailbox.js';
-import type { Output } from './Output.js';
+import type { ChainLink, Output } from './Output.js';
 import type { InternalTimer } from './TimerHeap.js';
 
 /**
@@ -252,6 +252,12 @@ function decodeTimers(t: InternalTimerService, keyGroup: number, data: Uint8Arra
 /** An operator with one input. @internal */
 export interface OneInputOperator<TIn> {
   processElement(value: TIn, timestamp: number): void;
+  /**
+   * The output an upstream operator of the same chain emits into when this operator is its only
+   * consumer: a {@link ChainLink} subclass of this operator's own, so that the call is
+   * monomorphic (see `ChainLink`). Absent: a `GenericChainLink`.
+   */
+  createChainLink?(): ChainLink<TIn>;
 }
 
 /** An operator with two inputs; watermarks are fed per input. @internal */

@@ -6,6 +6,7 @@ import {
   StreamOperator,
   TimestampedCollector,
 } from '../StreamOperator.js';
+import { ChainLink } from '../Output.js';
 import { ElementContext, finishUserFunction, openUserFunction } from './processFunctionSupport.js';
 
 /** Runs a {@link ProcessFunction} on a non-keyed stream. @internal */
@@ -24,6 +25,10 @@ export class ProcessOperator<TIn, TOut> extends StreamOperator<TOut> implements 
     this.collector = new TimestampedCollector(this.output);
     this.ctx = new NonKeyedContext(this);
     await openUserFunction(this, this.fn, false);
+  }
+
+  createChainLink(): ChainLink<TIn> {
+    return new ProcessLink<TIn>(this);
   }
 
   processElement(value: TIn, timestamp: number): void {
@@ -57,5 +62,17 @@ export class NonKeyedContext extends ElementContext implements ProcessContext {
 
   timerService(): TimerService {
     return this.timers;
+  }
+}
+
+/** The chain link into a process operator: its own `collect`, so the call is monomorphic. @internal */
+class ProcessLink<TIn> extends ChainLink<TIn> {
+  constructor(private readonly target: ProcessOperator<TIn, unknown>) {
+    super(target);
+  }
+
+  collect(value: TIn, timestamp: number): void {
+    this.recordsOut++;
+    this.target.processElement(value, timestamp);
   }
 }

@@ -9,6 +9,7 @@ import type { Serde } from '../../api/Serde.js';
 import { NO_TIMESTAMP } from '../../api/types.js';
 import { BinaryReader, BinaryWriter } from '../../state/codec.js';
 import { type OneInputOperator, StreamOperator } from '../StreamOperator.js';
+import { ChainLink } from '../Output.js';
 
 const COMMITTABLES = 'committables';
 
@@ -59,6 +60,10 @@ export class SinkOperator<T> extends StreamOperator<never> implements OneInputOp
     } catch (e) {
       throw this.userError(e, false);
     }
+  }
+
+  createChainLink(): ChainLink<T> {
+    return new SinkLink<T>(this);
   }
 
   processElement(value: T, timestamp: number): void {
@@ -164,4 +169,16 @@ function decodeList(bytes: Uint8Array, serde: Serde<unknown>): unknown[] {
   const out: unknown[] = [];
   for (let i = 0; i < n; i++) out.push(serde.deserialize(r.bytes()));
   return out;
+}
+
+/** The chain link into a sink operator: its own `collect`, so the call is monomorphic. @internal */
+class SinkLink<T> extends ChainLink<T> {
+  constructor(private readonly target: SinkOperator<T>) {
+    super(target);
+  }
+
+  collect(value: T, timestamp: number): void {
+    this.recordsOut++;
+    this.target.processElement(value, timestamp);
+  }
 }

@@ -195,6 +195,13 @@ log.segment.bytes=16777216
 log.cleaner.dedupe.buffer.size=8388608
 log.cleaner.backoff.ms=5000
 log.retention.check.interval.ms=60000
+# Records are kept whatever their timestamps. Weir's sinks write the event time as the record
+# timestamp, and the examples' and tests' generated events are dated in the past (2026-04): with
+# the default 7-day time retention the broker would delete those records at its next retention
+# check (above: every minute), and with the default 7-day segment.ms every append of an old
+# timestamp would roll a new segment. A development broker deletes nothing by age.
+log.retention.ms=-1
+log.roll.ms=315360000000
 group.consumer.session.timeout.ms=45000
 delete.topic.enable=true
 `;
@@ -298,6 +305,8 @@ export async function startBroker({ dir: dirOpt, fresh = false, timeoutMs = 90_0
     );
     if (fmt.status !== 0) throw new Error(`kafka-storage format failed (exit ${fmt.status}):\n${fmt.stdout}\n${fmt.stderr}`);
   }
+  // Written on every start (same ports), so a broker directory of an older script gets its settings.
+  writeFileSync(propsFile, serverProperties({ dir, port: conf.port, controllerPort: conf.controllerPort }));
   writeFileSync(join(dir, 'log4j2.properties'), log4jProperties(dir));
   const brokers = `${HOST}:${conf.port}`;
   const out = openSync(join(dir, 'stdout.log'), 'a');

@@ -107,6 +107,32 @@ async function produceInput(topic: string, registryDir: string, events: readonly
   await producer.disconnect();
 }
 
+/**
+ * Creates the job's output topics before it runs (the job creates missing ones itself) so that
+ * they keep every record whatever its timestamp: the sink writes event times as record timestamps,
+ * and the generated events are dated 2026-04 — with a cluster's default 7-day time retention the
+ * broker deletes them at its next retention check (this test once lost its first sessions so).
+ */
+async function createOutputTopics(topics: readonly string[]): Promise<void> {
+  const admin = client().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((topic) => ({
+        topic,
+        numPartitions: 1,
+        configEntries: [
+          { name: 'retention.ms', value: '-1' },
+          { name: 'segment.ms', value: '315360000000' },
+        ],
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** The failure-free result: the same pipeline in this process, on the same events in the same order. */
 async function referenceSessions(events: readonly ClientEvent[]): Promise<string[]> {
   const lines = events.map((e) => JSON.stringify(e, (_k, v: unknown) => (v === null ? undefined : v)));
@@ -115,14 +141,48 @@ async function referenceSessions(events: readonly ClientEvent[]): Promise<string
   return sessions.map((s: Session) => JSON.stringify(s)).sort();
 }
 
-/** Reads a topic to its last stable offset with read_committed: [key, value] pairs in offset order. */
-async function readCommitted(topic: string): Promise<Array<{ offset: number; key: string | null; value: Buffer }>> {
+/**
+ * The end offsets of `topic` per partition, as a consumer with `isolation` sees them: the last
+ * stable offset (read_committed: below the first record of a transaction still open) or the high
+ * watermark (read_uncommitted). kafkajs's admin client has no isolation option, so this asks
+ * through the cluster object its `Kafka` instance creates (the connectors do the same).
+ */
+async function endOffsets(topic: string, isolation: 'read_committed' | 'read_uncommitted'): Promise<Map<number, number>> {
   const kafka = client();
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const end = new Map(ends.map((o) => [o.partition, Number(o.offset)]));
+  const sym = Object.getOwnPropertySymbols(kafka).find((x) => x.description === 'private:Kafka:createCluster');
+  if (sym === undefined) throw new Error('kafkajs internals changed: no private:Kafka:createCluster');
+  type Cluster = {
+    connect(): Promise<void>;
+    disconnect(): Promise<void>;
+    addTargetTopic(t: string): Promise<void>;
+    refreshMetadataIfNecessary(): Promise<void>;
+    fetchTopicsOffset(t: unknown[]): Promise<Array<{ partitions: Array<{ partition: number; offset: string }> }>>;
+    findTopicPartitionMetadata(t: string): Array<{ partitionId: number }>;
+  };
+  const create = (kafka as unknown as Record<symbol, (o: object) => Cluster>)[sym] as (o: object) => Cluster;
+  const cluster = create({ isolationLevel: isolation === 'read_committed' ? 1 : 0, allowAutoTopicCreation: false });
+  await cluster.connect();
+  try {
+    await cluster.addTargetTopic(topic);
+    await cluster.refreshMetadataIfNecessary();
+    const partitions = cluster.findTopicPartitionMetadata(topic).map((m) => ({ partition: m.partitionId }));
+    const res = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions }]);
+    return new Map(res.flatMap((t) => t.partitions.map((p) => [p.partition, Number(p.offset)] as [number, number])));
+  } finally {
+    await cluster.disconnect();
+  }
+}
+
+/**
+ * Reads a topic to its end with `isolation` (read_committed: to the last stable offset, skipping
+ * aborted transactions): records in offset order.
+ */
+async function readCommitted(
+  topic: string,
+  isolation: 'read_committed' | 'read_uncommitted' = 'read_committed',
+): Promise<Array<{ offset: number; key: string | null; value: Buffer }>> {
+  const kafka = client();
+  const end = await endOffsets(topic, isolation);
   const out: Array<{ partition: number; offset: number; key: string | null; value: Buffer }> = [];
   const position = new Map<number, number>();
   const done = (): boolean => [...end].every(([p, e]) => e === 0 || (position.get(p) ?? 0) >= e);
@@ -135,7 +195,7 @@ async function readCommitted(topic: string): Promise<Array<{ offset: number; key
     if (last + 1 > (position.get(p) ?? 0)) position.set(p, last + 1);
     if (done()) finish();
   };
-  const consumer = kafka.consumer({ groupId: uniq('ks-reader'), maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({ groupId: uniq('ks-reader'), maxWaitTimeInMs: 100, allowAutoTopicCreation: false, readUncommitted: isolation === 'read_uncommitted' });
   consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
     const p = e.payload as { partition: number; lastOffset: string; batchSize: number };
     if (p.batchSize === 0) advance(p.partition, Number(p.lastOffset));
@@ -193,6 +253,9 @@ interface KillWhen {
 
 const count = (s: string | undefined): number => Number((s ?? '0').replaceAll(',', ''));
 
+/** What each `weir run` printed that tells how it went (its last progress line, warnings), for failure reports. */
+const runReports: string[] = [];
+
 /** `weir run` of the job module, SIGKILLed when `kill` says so (if given). Resolves with how it ended. */
 function runJob(args: readonly string[], kill: KillWhen | undefined): Promise<'finished' | 'killed'> {
   return new Promise((resolve, reject) => {
@@ -202,6 +265,8 @@ function runJob(args: readonly string[], kill: KillWhen | undefined): Promise<'f
     let pending = '';
     let killed = false;
     let firstCheckpoint: number | undefined;
+    let lastProgress = '';
+    const notes: string[] = [];
     child.stdout.resume();
     child.stderr.on('data', (d: Buffer) => {
       const text = d.toString('utf8');
@@ -211,6 +276,8 @@ function runJob(args: readonly string[], kill: KillWhen | undefined): Promise<'f
       pending = lines.pop() ?? '';
       for (const line of lines) {
         const m = /\| in ([\d,]+) .*\| chk (\S+)/.exec(line);
+        if (m !== null) lastProgress = line;
+        else if (line.trim() !== '' && notes.length < 20) notes.push(line.slice(0, 300));
         if (kill === undefined || killed || m === null) continue;
         const [, rin, chk] = m;
         if (chk === '-') continue;
@@ -224,11 +291,59 @@ function runJob(args: readonly string[], kill: KillWhen | undefined): Promise<'f
     });
     child.on('exit', (code, signal) => {
       children.delete(child);
+      runReports.push(`run ${runReports.length + 1} (${signal ?? `exit ${code}`}): ${lastProgress.trim()}${notes.length > 0 ? `\n    ${notes.join('\n    ')}` : ''}`);
       if (signal === 'SIGKILL' && killed) resolve('killed');
       else if (code === 0) resolve('finished');
       else reject(new Error(`weir run exited with code ${code}, signal ${signal}:\n${err.slice(-4_000)}`));
     });
   });
+}
+
+/**
+ * A report for a failed comparison: the runs, the topic's last stable offset against its high
+ * watermark (a transaction left open hides everything after it from read_committed readers), and
+ * whether the missing sessions were written at all (read_uncommitted) — lost by the job, or
+ * written in a transaction that was aborted or is still open.
+ */
+async function explainMismatch(topic: string, expected: readonly string[], got: readonly string[]): Promise<string> {
+  const lso = await endOffsets(topic, 'read_committed');
+  const hw = await endOffsets(topic, 'read_uncommitted');
+  const all = await readCommitted(topic, 'read_uncommitted');
+  const gotSet = new Set(got);
+  const expectedSet = new Set(expected);
+  const missing = expected.filter((e) => !gotSet.has(e));
+  const offsetsOf = new Map<string, number[]>();
+  for (const r of all) {
+    const v = r.value.toString('utf8');
+    const list = offsetsOf.get(v);
+    if (list === undefined) offsetsOf.set(v, [r.offset]);
+    else list.push(r.offset);
+  }
+  const writtenMissing = missing.filter((m) => offsetsOf.has(m));
+  const missingOffsets = writtenMissing.flatMap((m) => offsetsOf.get(m) ?? []).sort((a, b) => a - b);
+  const windowEnds = (list: readonly string[]): string => {
+    const ends = list.map((v) => (JSON.parse(v) as Session).window_end).sort((a, b) => a - b);
+    return ends.length === 0 ? '-' : `${ends[0]}..${ends[ends.length - 1]}`;
+  };
+  const lines = [
+    `[kafka] kafka-sessionization MISMATCH: ${got.length} sessions read_committed, ${expected.length} expected`,
+    `  ${topic}: last stable offset ${JSON.stringify([...lso])}, high watermark ${JSON.stringify([...hw])}, ${all.length} records read_uncommitted`,
+    `  missing ${missing.length} (window ends ${windowEnds(missing)}; read ones ${windowEnds(got)}); ${writtenMissing.length} of them are in the topic read_uncommitted, at offsets ${missingOffsets.length === 0 ? '-' : `${missingOffsets[0]}..${missingOffsets[missingOffsets.length - 1]}`}`,
+    `  unexpected: ${got.filter((g) => !expectedSet.has(g)).length}; duplicates: ${got.length - gotSet.size}`,
+    ...runReports.map((r) => `  ${r}`),
+  ];
+  // A transaction left open ends with the transaction timeout (60 s): does the rest appear then?
+  if ([...lso].some(([p, o]) => o < (hw.get(p) ?? 0))) {
+    const deadline = Date.now() + 75_000;
+    let now = lso;
+    while (Date.now() < deadline && [...now].some(([p, o]) => o < (hw.get(p) ?? 0))) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      now = await endOffsets(topic, 'read_committed');
+    }
+    const later = await readCommitted(topic);
+    lines.push(`  after waiting for open transactions: last stable offset ${JSON.stringify([...now])}, ${later.length} sessions read_committed`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 describe('examples/kafka-sessionization under kill -9', () => {
@@ -239,6 +354,7 @@ describe('examples/kafka-sessionization under kill -9', () => {
     const registryDir = tmp('registry');
     const events = generatedEvents();
     await produceInput(eventsTopic, registryDir, events);
+    await createOutputTopics([sessionsTopic, deadLetterTopic]);
     const expected = await referenceSessions(events);
     expect(expected.length).toBeGreaterThan(50);
 
@@ -271,6 +387,7 @@ describe('examples/kafka-sessionization under kill -9', () => {
 
     const sessions = await readCommittedAtLeast(sessionsTopic, expected.length);
     const got = sessions.map((r) => r.value.toString('utf8')).sort();
+    if (got.length !== expected.length) process.stderr.write(await explainMismatch(sessionsTopic, expected, got));
     expect(got.length).toBe(expected.length);
     expect(got).toEqual(expected);
 

@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^@weir\/core\/testing$/, replacement: src('./packages/core/src/testing/index.ts') },
       { find: /^@weir\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@weir\/operators$/, replacement: src('./packages/operators/src/index.ts') },
+      { find: /^@weir\/connectors\/testing$/, replacement: src('./packages/connectors/src/testing/index.ts') },
       { find: /^@weir\/connectors$/, replacement: src('./packages/connectors/src/index.ts') },
       { find: /^@weir\/ml$/, replacement: src('./packages/ml/src/index.ts') },
     ],

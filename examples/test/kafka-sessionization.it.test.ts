@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfluentAvroSerde, type DeadLetter, deadLetterJsonSerde, EmbeddedSchemaRegistry, fixKafkajsReadCommitted } from '@weir/connectors';
+import { kafkaEndOffsets, readKafkaTopic } from '@weir/connectors/testing';
 import { StreamEnvironment } from '@weir/core';
 import kafkajs from 'kafkajs';
 import type { Kafka } from 'kafkajs';
@@ -141,91 +142,13 @@ async function referenceSessions(events: readonly ClientEvent[]): Promise<string
   return sessions.map((s: Session) => JSON.stringify(s)).sort();
 }
 
-/**
- * The end offsets of `topic` per partition, as a consumer with `isolation` sees them: the last
- * stable offset (read_committed: below the first record of a transaction still open) or the high
- * watermark (read_uncommitted). kafkajs's admin client has no isolation option, so this asks
- * through the cluster object its `Kafka` instance creates (the connectors do the same).
- */
-async function endOffsets(topic: string, isolation: 'read_committed' | 'read_uncommitted'): Promise<Map<number, number>> {
-  const kafka = client();
-  const sym = Object.getOwnPropertySymbols(kafka).find((x) => x.description === 'private:Kafka:createCluster');
-  if (sym === undefined) throw new Error('kafkajs internals changed: no private:Kafka:createCluster');
-  type Cluster = {
-    connect(): Promise<void>;
-    disconnect(): Promise<void>;
-    addTargetTopic(t: string): Promise<void>;
-    refreshMetadataIfNecessary(): Promise<void>;
-    fetchTopicsOffset(t: unknown[]): Promise<Array<{ partitions: Array<{ partition: number; offset: string }> }>>;
-    findTopicPartitionMetadata(t: string): Array<{ partitionId: number }>;
-  };
-  const create = (kafka as unknown as Record<symbol, (o: object) => Cluster>)[sym] as (o: object) => Cluster;
-  const cluster = create({ isolationLevel: isolation === 'read_committed' ? 1 : 0, allowAutoTopicCreation: false });
-  await cluster.connect();
-  try {
-    await cluster.addTargetTopic(topic);
-    await cluster.refreshMetadataIfNecessary();
-    const partitions = cluster.findTopicPartitionMetadata(topic).map((m) => ({ partition: m.partitionId }));
-    const res = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions }]);
-    return new Map(res.flatMap((t) => t.partitions.map((p) => [p.partition, Number(p.offset)] as [number, number])));
-  } finally {
-    await cluster.disconnect();
-  }
-}
-
-/**
- * Reads a topic to its end with `isolation` (read_committed: to the last stable offset, skipping
- * aborted transactions): records in offset order.
- */
+/** Reads a topic to its end with `isolation` (default read_committed): records with values, in offset order. */
 async function readCommitted(
   topic: string,
   isolation: 'read_committed' | 'read_uncommitted' = 'read_committed',
 ): Promise<Array<{ offset: number; key: string | null; value: Buffer }>> {
-  const kafka = client();
-  const end = await endOffsets(topic, isolation);
-  const out: Array<{ partition: number; offset: number; key: string | null; value: Buffer }> = [];
-  const position = new Map<number, number>();
-  const done = (): boolean => [...end].every(([p, e]) => e === 0 || (position.get(p) ?? 0) >= e);
-  if (done()) return [];
-  let finish!: () => void;
-  const finished = new Promise<void>((r) => {
-    finish = r;
-  });
-  const advance = (p: number, last: number): void => {
-    if (last + 1 > (position.get(p) ?? 0)) position.set(p, last + 1);
-    if (done()) finish();
-  };
-  const consumer = kafka.consumer({ groupId: uniq('ks-reader'), maxWaitTimeInMs: 100, allowAutoTopicCreation: false, readUncommitted: isolation === 'read_uncommitted' });
-  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-    const p = e.payload as { partition: number; lastOffset: string; batchSize: number };
-    if (p.batchSize === 0) advance(p.partition, Number(p.lastOffset));
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) {
-        const offset = Number(m.offset);
-        if (offset >= (end.get(batch.partition) ?? 0) || m.value === null) continue;
-        out.push({ partition: batch.partition, offset, key: m.key === null ? null : m.key.toString('utf8'), value: m.value });
-      }
-      advance(batch.partition, Number(batch.lastOffset()));
-    },
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      finished,
-      new Promise<void>((_, rej) => {
-        timer = setTimeout(() => rej(new Error(`reading ${topic} timed out`)), 30_000);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect();
-  }
-  return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  const records = await readKafkaTopic(brokers, topic, { isolation, timeoutMs: 30_000 });
+  return records.flatMap((r) => (r.value === null ? [] : [{ offset: r.offset, key: r.key, value: r.value }]));
 }
 
 /**
@@ -306,8 +229,8 @@ function runJob(args: readonly string[], kill: KillWhen | undefined): Promise<'f
  * written in a transaction that was aborted or is still open.
  */
 async function explainMismatch(topic: string, expected: readonly string[], got: readonly string[]): Promise<string> {
-  const lso = await endOffsets(topic, 'read_committed');
-  const hw = await endOffsets(topic, 'read_uncommitted');
+  const lso = await kafkaEndOffsets(brokers, topic, 'read_committed');
+  const hw = await kafkaEndOffsets(brokers, topic, 'read_uncommitted');
   const all = await readCommitted(topic, 'read_uncommitted');
   const gotSet = new Set(got);
   const expectedSet = new Set(expected);
@@ -338,7 +261,7 @@ async function explainMismatch(topic: string, expected: readonly string[], got: 
     let now = lso;
     while (Date.now() < deadline && [...now].some(([p, o]) => o < (hw.get(p) ?? 0))) {
       await new Promise((r) => setTimeout(r, 1_000));
-      now = await endOffsets(topic, 'read_committed');
+      now = await kafkaEndOffsets(brokers, topic, 'read_committed');
     }
     const later = await readCommitted(topic);
     lines.push(`  after waiting for open transactions: last stable offset ${JSON.stringify([...now])}, ${later.length} sessions read_committed`);

@@ -7,6 +7,7 @@ import kafkajs from 'kafkajs';
 import type { Admin, IHeaders, Kafka } from 'kafkajs';
 import { inject } from 'vitest';
 import { fixKafkajsReadCommitted } from '../../src/kafka/kafkajs-fixes.js';
+import { readKafkaTopic } from '../../src/testing/index.js';
 import type { KafkaTestEnv } from './env.js';
 
 const { Kafka: KafkaClass, logLevel, Partitioners } = kafkajs;
@@ -100,69 +101,15 @@ export interface ReadRecord {
 /**
  * Reads a topic from the beginning to its current end (the last stable offset for
  * read_committed: a transaction left open would hold it back, and the read would miss what
- * follows), in partition/offset order.
+ * follows), in partition/offset order, values as UTF-8 text.
  */
 export async function readAll(
   brokers: string,
   topic: string,
   opts: { isolation?: 'read_committed' | 'read_uncommitted'; timeoutMs?: number } = {},
 ): Promise<ReadRecord[]> {
-  const kafka = client(brokers);
-  const readUncommitted = opts.isolation === 'read_uncommitted';
-  const ends = await withAdmin(brokers, async (admin) => admin.fetchTopicOffsets(topic));
-  const end = new Map(ends.map((o) => [o.partition, Number(readUncommitted ? o.high : o.offset)]));
-  const position = new Map<number, number>();
-  const out: ReadRecord[] = [];
-  const done = (): boolean => [...end].every(([p, e]) => e === 0 || (position.get(p) ?? 0) >= e);
-  if (done()) return out;
-  const consumer = kafka.consumer({ groupId: uniq('reader'), readUncommitted, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
-  let finish!: () => void;
-  const finished = new Promise<void>((r) => {
-    finish = r;
-  });
-  const advance = (p: number, last: number): void => {
-    if (last + 1 > (position.get(p) ?? 0)) position.set(p, last + 1);
-    if (done()) finish();
-  };
-  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-    const p = e.payload as { partition: number; lastOffset: string; batchSize: number };
-    if (p.batchSize === 0) advance(p.partition, Number(p.lastOffset));
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) {
-        const offset = Number(m.offset);
-        if (offset >= (end.get(batch.partition) ?? 0)) continue;
-        out.push({
-          partition: batch.partition,
-          offset,
-          key: m.key === null ? null : m.key.toString('utf8'),
-          value: m.value === null ? null : m.value.toString('utf8'),
-          timestamp: Number(m.timestamp),
-        });
-      }
-      advance(batch.partition, Number(batch.lastOffset()));
-    },
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      finished,
-      new Promise<void>((_, rej) => {
-        timer = setTimeout(
-          () => rej(new Error(`reading ${topic} timed out at ${JSON.stringify([...position])} of ${JSON.stringify([...end])}`)),
-          opts.timeoutMs ?? 60_000,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect();
-  }
-  return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  const records = await readKafkaTopic(brokers, topic, opts);
+  return records.map((r) => ({ ...r, value: r.value === null ? null : r.value.toString('utf8') }));
 }
 
 const here = fileURLToPath(new URL('.', import.meta.url));

@@ -33,10 +33,12 @@
  * summed over the deltas since) gets a delta: the entries with a changed row, written anew,
  * and tombstones for deleted ones, appended after the key group's previous blobs. The rows
  * changed since the last snapshot are remembered when the write buffer is flushed (with their
- * encoded bytes, so single-row entries need no LevelDB read; list and map entries read their
- * other rows from the LevelDB snapshot). Other written key groups are read in full again, as is
- * a key group whose chain reached 8 deltas (consolidation), and every `consolidateEvery`-th
- * snapshot is full. Key groups are written in key-group format 1 (row by row) and deltas in
+ * encoded bytes, in one arena per snapshot interval, so single-row entries need no LevelDB
+ * read; list and map entries read their other rows from the LevelDB snapshot). When every state
+ * has one row per entry (value, reducing, aggregating), the other written key groups are
+ * rebuilt in full from those bytes and the previous blobs, without reading LevelDB; otherwise
+ * they are read in full again, as is a key group whose chain reached 8 deltas (consolidation),
+ * and every `consolidateEvery`-th snapshot is full. Key groups are written in key-group format 1 (row by row) and deltas in
  * the delta format (see `keyGroupFormat.ts`); restore reads format 1, the heap backend's
  * format 2 and base-plus-delta chains through the same reader, so either backend restores the
  * other's snapshots at any parallelism.
@@ -403,12 +405,116 @@ class ByteSink {
   raw(b: Uint8Array, start = 0, end = b.length): void {
     const n = end - start;
     this.ensure(n);
-    this.buf.set(b.subarray(start, end), this.len);
+    const buf = this.buf;
+    if (n < 64) {
+      // Short rows (most values): a loop is cheaper than a native copy and its view.
+      let len = this.len;
+      for (let i = start; i < end; i++) buf[len++] = b[i] as number;
+      this.len = len;
+      return;
+    }
+    buf.set(start === 0 && end === b.length ? b : b.subarray(start, end), this.len);
     this.len += n;
+  }
+
+  /** Writes the chars `start..end` of a binary (latin1) string, one byte each. */
+  latin1(str: string, start: number, end: number): void {
+    this.ensure(end - start);
+    const buf = this.buf;
+    let len = this.len;
+    for (let i = start; i < end; i++) buf[len++] = str.charCodeAt(i);
+    this.len = len;
   }
 
   finish(): Uint8Array {
     return new Uint8Array(this.buf.subarray(0, this.len));
+  }
+}
+
+/** Offset just past the encoded key starting at char `pos` of a binary (latin1) row string. */
+function skipKeyStr(s: string, pos: number): number {
+  const tag = s.charCodeAt(pos);
+  switch (tag) {
+    case 0:
+    case 4: {
+      let n = 0;
+      let mul = 1;
+      let i = pos + 1;
+      for (;;) {
+        const x = s.charCodeAt(i++);
+        if (Number.isNaN(x)) throw new RangeError('truncated LevelDB state row');
+        n += (x & 0x7f) * mul;
+        if (x < 0x80) break;
+        mul *= 0x80;
+      }
+      return i + n;
+    }
+    case 1:
+      return pos + 9;
+    case 2:
+    case 3:
+      return pos + 1;
+    default:
+      throw new RangeError(`malformed key tag ${tag} in LevelDB state row`);
+  }
+}
+
+/** Offset of a deleted row in {@link ChangedRows}. */
+const CHANGED_DELETED = -1;
+
+/**
+ * The rows written since the last `snapshotAsync()` capture, each with its latest encoded
+ * value: per key group, an index (row → offset) into one growing byte arena (`varint(len)
+ * bytes` per write), so that remembering a row costs a slot in a small map and a copy of its
+ * bytes, not a retained `Buffer`.
+ */
+class ChangedRows {
+  /** Per owned key group: row (binary string) → offset of its latest value, or {@link CHANGED_DELETED}. */
+  readonly byKg: Array<Map<string, number> | undefined>;
+  readonly arena = new ByteSink();
+  /** Rows remembered. */
+  size = 0;
+
+  constructor(
+    private readonly kgStart: number,
+    kgCount: number,
+  ) {
+    this.byKg = new Array(kgCount).fill(undefined);
+  }
+
+  private mapOf(k: string): Map<string, number> {
+    const i = ((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart;
+    let m = this.byKg[i];
+    if (m === undefined) this.byKg[i] = m = new Map();
+    return m;
+  }
+
+  put(k: string, v: Uint8Array): void {
+    const a = this.arena;
+    const off = a.len;
+    a.varint(v.length);
+    a.raw(v);
+    const m = this.mapOf(k);
+    const n = m.size;
+    m.set(k, off);
+    this.size += m.size - n;
+  }
+
+  del(k: string): void {
+    const m = this.mapOf(k);
+    const n = m.size;
+    m.set(k, CHANGED_DELETED);
+    this.size += m.size - n;
+  }
+
+  /** The latest value of row `k`: its bytes, `TOMB`, or `undefined` when not written. */
+  get(k: string): Buffer | typeof TOMB | undefined {
+    const off = this.byKg[((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart]?.get(k);
+    if (off === undefined) return undefined;
+    if (off === CHANGED_DELETED) return TOMB;
+    const buf = this.arena.buf;
+    const len = readVarint(buf, off);
+    return buf.subarray(rpos, rpos + len);
   }
 }
 
@@ -1342,14 +1448,66 @@ const DELTA_MAX_SHARE = 0.5;
  * changed rows than {@link DELTA_MAX_SHARE} of all rows leave few key groups a delta could serve.
  */
 const CHANGED_ROWS_MAX = 1_000_000;
+/** Bytes of changed rows' values (rewrites included) remembered at most between snapshots. */
+const CHANGED_BYTES_MAX = 64 * 1024 * 1024;
 
 /** Rows per `nextv` of an asynchronous snapshot scan. */
 const SCAN_READ_ROWS = 20_000;
 /** Bytes the iterator may buffer per read of an asynchronous snapshot scan. */
 const SCAN_READ_BYTES = 8 * 1024 * 1024;
 
-/** Rows of the write buffer at snapshot time, encoded, per key group, sorted. */
-type Overlay = Map<number, Array<[Buffer, Buffer | typeof TOMB]>>;
+/**
+ * Rows of the write buffer and the batch in flight at snapshot time, encoded, per key group;
+ * turned into sorted `Buffer` rows only for the key groups a scan or a delta merges them into.
+ */
+class Overlay {
+  private readonly byKg = new Map<number, Array<[string, Buffer | typeof TOMB]>>();
+  private readonly sorted = new Map<number, Array<[Buffer, Buffer | typeof TOMB]>>();
+
+  /**
+   * @param changed - rows that belong to the overlay besides those {@link Overlay.add}ed (and
+   *   win over them): every row written since the previous capture, when it was remembered
+   * @param kgStart - the first owned key group (the index base of `changed`)
+   */
+  constructor(
+    private readonly changed?: ChangedRows,
+    private readonly kgStart = 0,
+  ) {}
+
+  add(k: string, v: Buffer | typeof TOMB): void {
+    const kg = (k.charCodeAt(0) << 8) | k.charCodeAt(1);
+    let list = this.byKg.get(kg);
+    if (list === undefined) this.byKg.set(kg, (list = []));
+    list.push([k, v]);
+  }
+
+  /** Key groups with rows. */
+  keyGroups(): number[] {
+    const kgs = new Set(this.byKg.keys());
+    const c = this.changed;
+    if (c !== undefined) for (let i = 0; i < c.byKg.length; i++) if ((c.byKg[i]?.size ?? 0) > 0) kgs.add(i + this.kgStart);
+    return [...kgs];
+  }
+
+  /** The rows of key group `kg`, in key order. */
+  rows(kg: number): Array<[Buffer, Buffer | typeof TOMB]> {
+    let out = this.sorted.get(kg);
+    if (out !== undefined) return out;
+    let list = this.byKg.get(kg) ?? [];
+    const m = this.changed?.byKg[kg - this.kgStart];
+    if (m !== undefined && m.size > 0) {
+      const c = this.changed as ChangedRows;
+      const merged = new Map<string, Buffer | typeof TOMB>(list);
+      for (const k of m.keys()) merged.set(k, c.get(k) as Buffer | typeof TOMB);
+      list = [...merged];
+    }
+    // Binary strings compare as their bytes.
+    list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    out = list.map(([k, v]) => [Buffer.from(k, 'latin1'), v]);
+    this.sorted.set(kg, out);
+    return out;
+  }
+}
 
 /** Something that takes rows in key order. */
 interface RowSink {
@@ -1589,6 +1747,11 @@ export interface LevelStateStats {
   lastSnapshotReusedKeyGroups: number;
   /** Key groups the last `snapshotAsync()` wrote as a delta on the previous one's bytes. */
   lastSnapshotDeltaKeyGroups: number;
+  /**
+   * Key groups the last `snapshotAsync()` rebuilt in full from the previous one's bytes and
+   * the rows written since, without reading LevelDB.
+   */
+  lastSnapshotRebuiltKeyGroups: number;
   /** Rows in the read cache. */
   cachedRows: number;
   /** Rows requested by `prefetch()` (read with one `getMany` per call). */
@@ -1635,9 +1798,18 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
    * than {@link CHANGED_ROWS_MAX} were (the next snapshot then reads written key groups in full),
    * and before the first snapshot (which is full anyway: a job without checkpoints pays nothing).
    */
-  private changed: Map<string, Buffer | typeof TOMB> | undefined = undefined;
+  private changed: ChangedRows | undefined = undefined;
   /** Changed rows remembered at most (see {@link CHANGED_ROWS_MAX}). */
   private changedLimit = CHANGED_ROWS_MAX;
+  /** Captures of {@link LevelKeyedStateBackend.captureOverlay} so far. */
+  private captures = 0;
+  /** {@link LevelKeyedStateBackend.captures} when the batch in flight (if any) was flushed. */
+  private inflightCapture = -1;
+  /**
+   * The row (binary string) of every record of each blob a rebuild wrote, in order, so that the
+   * next rebuild of its key group looks them up without building them again.
+   */
+  private readonly blobRows = new WeakMap<Uint8Array, string[]>();
   private rawRestored: Array<{ name: string; kind: string; keyGroup: number; data: Uint8Array }> = [];
   private disposed = false;
   private scannerUsed = false;
@@ -1649,6 +1821,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     lastSnapshotScannedKeyGroups: 0,
     lastSnapshotReusedKeyGroups: 0,
     lastSnapshotDeltaKeyGroups: 0,
+    lastSnapshotRebuiltKeyGroups: 0,
     cachedRows: 0,
     prefetched: 0,
   };
@@ -1848,16 +2021,16 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
         if (v === TOMB) {
           batch.del(key);
           cache.update(k, ABSENT);
-          changed?.set(k, TOMB);
+          changed?.del(k);
         } else if (v instanceof RawBytes) {
           batch.put(key, v.bytes);
           cache.delete(k);
-          changed?.set(k, v.bytes);
+          changed?.put(k, v.bytes);
         } else {
           const b = codec.encode(v);
           batch.put(key, b);
           cache.update(k, v);
-          changed?.set(k, b);
+          changed?.put(k, b);
         }
       }
       rows += t.dirty.size;
@@ -1866,7 +2039,8 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     }
     this.dirtyCount = 0;
     // Checked per batch, not per row: the map may exceed the limit by one write buffer.
-    if (changed !== undefined && changed.size > this.changedLimit) this.changed = undefined;
+    if (changed !== undefined && (changed.size > this.changedLimit || changed.arena.len > CHANGED_BYTES_MAX)) this.changed = undefined;
+    this.inflightCapture = this.captures;
     this.statsData.flushes++;
     this.statsData.rowsWritten += rows;
     this.flushing = batch.write().then(
@@ -2064,23 +2238,33 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
 
   // ---- snapshots ----
 
-  /** Encodes every buffered or in-flight row, grouped by key group and sorted. */
-  private captureOverlay(): Overlay {
-    const overlay: Overlay = new Map();
+  /**
+   * Encodes every buffered or in-flight row, grouped by key group. With `changed` (the rows
+   * flushed since the previous capture, which hold the in-flight batch's bytes already), the
+   * write buffer's rows are added to it, so that it then holds every row written since the
+   * previous capture with its value now.
+   */
+  private captureOverlay(changed?: ChangedRows): Overlay {
+    // The batch in flight, when flushed since the previous capture, is in `changed` already.
+    const inflightChanged = changed !== undefined && this.inflightCapture === this.captures;
+    this.captures++;
+    const overlay = new Overlay(changed, this.kgStart);
     for (const t of this.tables) {
-      const rows = t.pending();
-      if (rows.size === 0) continue;
-      for (const [k, v] of rows) {
-        const kg = (k.charCodeAt(0) << 8) | k.charCodeAt(1);
-        let list = overlay.get(kg);
-        if (list === undefined) overlay.set(kg, (list = []));
-        list.push([
-          Buffer.from(k, 'latin1'),
-          v === TOMB ? TOMB : v instanceof RawBytes ? v.bytes : t.codec.encode(v),
-        ]);
+      const dirty = t.dirty;
+      const inflight = t.inflight;
+      if (inflight !== undefined && !inflightChanged) {
+        for (const [k, v] of inflight) {
+          if (dirty.has(k)) continue;
+          overlay.add(k, v === TOMB ? TOMB : v instanceof RawBytes ? v.bytes : t.codec.encode(v));
+        }
+      }
+      for (const [k, v] of dirty) {
+        const b = v === TOMB ? TOMB : v instanceof RawBytes ? v.bytes : t.codec.encode(v);
+        if (changed === undefined) overlay.add(k, b);
+        else if (b === TOMB) changed.del(k);
+        else changed.put(k, b);
       }
     }
-    for (const list of overlay.values()) list.sort((a, b) => Buffer.compare(a[0], b[0]));
     return overlay;
   }
 
@@ -2149,7 +2333,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
       const open = (kg: number): void => {
         curKg = kg;
         enc = new KeyGroupEncoder(this.bySid, now);
-        feeder = new MergeFeeder(overlay.get(kg) ?? [], enc);
+        feeder = new MergeFeeder(overlay.rows(kg), enc);
       };
       let nextKg = this.keyGroupRange.start;
       // Key groups before `upTo` that had no LevelDB rows still get their overlay rows.
@@ -2172,6 +2356,126 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   }
 
   /**
+   * Encodes every key group marked in `asRebuild` in full (format 1) without reading LevelDB:
+   * the latest value of every row in `changed` (every row written since the previous capture,
+   * see {@link LevelKeyedStateBackend.captureOverlay}), then the entries of the previous
+   * snapshot's blobs of the key group (a base and its deltas, newest first) that no changed row
+   * replaces or deletes. Only for states with one row per entry. Records come out in no
+   * particular order, which no reader of format 1 needs. Sets the key groups' row counts.
+   */
+  private rebuild(
+    bySid: ReadonlyArray<LevelState | undefined>,
+    now: number,
+    asRebuild: Uint8Array,
+    changed: ChangedRows,
+    prev: SnapshotResult,
+    baseRows: Float64Array,
+    deltaRows: Float64Array,
+    deltaCounts: Uint8Array,
+  ): Map<number, Map<number, Uint8Array>> {
+    const kgStart = this.kgStart;
+    const arena = changed.arena.buf;
+    const out = new Map<number, Map<number, Uint8Array>>();
+    // Per state id: its sink and the row of every record written to it, for the current key group.
+    const sinks: Array<ByteSink | undefined> = [];
+    const rowsOf: Array<string[] | undefined> = [];
+    const sinkFor = (sid: number): ByteSink => {
+      let w = sinks[sid];
+      if (w === undefined) {
+        sinks[sid] = w = new ByteSink();
+        rowsOf[sid] = [];
+      }
+      return w;
+    };
+    for (let i = 0; i < this.kgCount; i++) {
+      if (asRebuild[i] !== 1) continue;
+      const kg = i + kgStart;
+      const m = changed.byKg[i];
+      let n = 0;
+      sinks.length = 0;
+      rowsOf.length = 0;
+      if (m !== undefined) {
+        for (const [k, off] of m) {
+          if (off === CHANGED_DELETED) continue;
+          const sid = (k.charCodeAt(2) << 8) | k.charCodeAt(3);
+          const st = bySid[sid];
+          if (st === undefined) continue;
+          const len = readVarint(arena, off);
+          const start = rpos;
+          if (st.ttl && arena.readDoubleLE(start) + st.ttlMs <= now) continue;
+          const keyEnd = skipKeyStr(k, 4);
+          const w = sinkFor(sid);
+          w.u8(1);
+          w.latin1(k, keyEnd, k.length);
+          w.latin1(k, 4, keyEnd);
+          w.varint(len);
+          w.raw(arena, start, start + len);
+          (rowsOf[sid] as string[]).push(k);
+          n++;
+        }
+      }
+      for (const st of bySid) {
+        if (st === undefined) continue;
+        const parts = prev.bytes.get(st.descriptor.name)?.get(kg);
+        if (parts === undefined) continue;
+        const prefix = kgStr(kg) + st.sidStr;
+        // With deltas, the newest record of an entry wins: read newest first, skip what was seen.
+        const seen = parts.length > 1 ? new Set<string>() : undefined;
+        for (let p = parts.length - 1; p >= 0; p--) {
+          const part = parts[p] as Uint8Array;
+          // The rows of a rebuilt blob's records, remembered when it was written: no row to build.
+          const known = this.blobRows.get(part);
+          const b = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+          let pos = p > 0 ? 1 : 0;
+          for (let r = 0; ; r++) {
+            const tag = b[pos];
+            if (tag === 0) break;
+            if (tag !== 1 && tag !== DELTA_TOMBSTONE) throw new RangeError(`malformed snapshot blob (tag ${tag}) in a rebuild`);
+            const nsStart = pos + 1;
+            const nsEnd = skipKey(b, nsStart);
+            const keyEnd = skipKey(b, nsEnd);
+            let end = keyEnd;
+            let entry = keyEnd;
+            if (tag === 1) {
+              const len = readVarint(b, keyEnd);
+              entry = rpos;
+              end = entry + len;
+            }
+            if (end > b.length) throw new RangeError('truncated snapshot blob in a rebuild');
+            pos = end;
+            const row = known !== undefined ? (known[r] as string) : prefix + b.toString('latin1', nsEnd, keyEnd) + b.toString('latin1', nsStart, nsEnd);
+            if (m?.has(row) === true) continue;
+            if (seen !== undefined) {
+              if (seen.has(row)) continue;
+              seen.add(row);
+            }
+            if (tag !== 1 || (st.ttl && b.readDoubleLE(entry) + st.ttlMs <= now)) continue;
+            const w = sinkFor(st.sid);
+            w.u8(1);
+            w.raw(b, nsStart, end);
+            (rowsOf[st.sid] as string[]).push(row);
+            n++;
+          }
+        }
+      }
+      const blobs = new Map<number, Uint8Array>();
+      for (let sid = 0; sid < sinks.length; sid++) {
+        const w = sinks[sid];
+        if (w === undefined) continue;
+        w.u8(0);
+        const blob = w.finish();
+        blobs.set(sid, blob);
+        this.blobRows.set(blob, rowsOf[sid] as string[]);
+      }
+      out.set(kg, blobs);
+      baseRows[i] = n;
+      deltaRows[i] = 0;
+      deltaCounts[i] = 0;
+    }
+    return out;
+  }
+
+  /**
    * Encodes a delta per state for every key group marked in `asDelta`: the entries with a row
    * in `changed` or the write buffer, written anew from their rows now (tombstones for those
    * left without rows). Single-row entries come from `changed` and `overlay` alone; list and map
@@ -2181,30 +2485,29 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     bySid: ReadonlyArray<LevelState | undefined>,
     now: number,
     asDelta: Uint8Array,
-    changed: Map<string, Buffer | typeof TOMB>,
+    changed: ChangedRows,
     overlay: Overlay,
     ldbSnapshot: ReturnType<ClassicLevel<Buffer, Buffer>['snapshot']>,
   ): Promise<Map<number, Map<number, Uint8Array>>> {
-    const inDelta = (k: string): boolean => {
-      const i = ((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart;
-      return asDelta[i] === 1;
-    };
     // Entry prefix (`[kg][sid][key][ns]`, latin1) → the write buffer's rows of that entry.
     const entries = new Map<string, Array<[Buffer, Buffer | typeof TOMB]>>();
     const prefixOf = (b: Buffer): string => b.toString('latin1', 0, skipKey(b, skipKey(b, 4)));
-    for (const [kg, list] of overlay) {
+    for (const kg of overlay.keyGroups()) {
       if (asDelta[kg - this.kgStart] !== 1) continue;
-      for (const row of list) {
+      for (const row of overlay.rows(kg)) {
         const p = prefixOf(row[0]);
         let rows = entries.get(p);
         if (rows === undefined) entries.set(p, (rows = []));
         rows.push(row);
       }
     }
-    for (const k of changed.keys()) {
-      if (!inDelta(k)) continue;
-      const p = prefixOf(Buffer.from(k, 'latin1'));
-      if (!entries.has(p)) entries.set(p, []);
+    for (let i = 0; i < this.kgCount; i++) {
+      const m = changed.byKg[i];
+      if (asDelta[i] !== 1 || m === undefined) continue;
+      for (const k of m.keys()) {
+        const p = prefixOf(Buffer.from(k, 'latin1'));
+        if (!entries.has(p)) entries.set(p, []);
+      }
     }
     // Key order (latin1 strings compare as their bytes), so that one encoder per key group sees
     // each entry's rows together.
@@ -2259,9 +2562,9 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     }
     const full = this.lastSnapshot === undefined || ++this.snapshotsSinceFull >= this.consolidateEvery;
     if (full) this.snapshotsSinceFull = 0;
-    const overlay = this.captureOverlay();
     const changed = this.changed;
-    this.changed = new Map();
+    const overlay = this.captureOverlay(changed);
+    this.changed = new ChangedRows(this.kgStart, this.kgCount);
     const ldbSnapshot = this.db.snapshot();
     const leftovers = [...this.rawRestored];
     const bySid = [...this.bySid];
@@ -2275,36 +2578,44 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
         const deltaRows = new Float64Array(this.kgCount);
         const deltaCounts = new Uint8Array(this.kgCount);
         // Key groups written since the previous snapshot whose changes are few next to what its
-        // last full read held get a delta; the other written ones are read in full.
+        // last full read held get a delta; the other written ones are rebuilt from the previous
+        // bytes and the changed rows when every state has one row per entry, else read in full.
         const asDelta = new Uint8Array(this.kgCount);
+        const asRebuild = new Uint8Array(this.kgCount);
         let deltaKgs = 0;
+        let rebuildKgs = 0;
+        const rebuildable = changed !== undefined && bySid.every((st) => st === undefined || st instanceof SingleRowState);
         if (prev !== undefined) {
           baseRows.set(prev.baseRows);
           deltaRows.set(prev.deltaRows);
           deltaCounts.set(prev.deltas);
           if (changed !== undefined) {
             const rowsPerKg = new Float64Array(this.kgCount);
-            for (const k of changed.keys()) {
-              const i = ((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart;
-              rowsPerKg[i] = (rowsPerKg[i] as number) + 1;
-            }
-            for (const [kg, list] of overlay) rowsPerKg[kg - this.kgStart] = (rowsPerKg[kg - this.kgStart] as number) + list.length;
+            // The write buffer's rows were added to `changed` at the capture.
+            for (let i = 0; i < this.kgCount; i++) rowsPerKg[i] = changed.byKg[i]?.size ?? 0;
             for (let i = 0; i < this.kgCount; i++) {
-              if (dirty[i] !== SNAPSHOT_DIRTY) continue;
+              if (dirty[i] !== SNAPSHOT_DIRTY || (deltaCounts[i] as number) >= MAX_DELTAS) continue;
               const rows = (deltaRows[i] as number) + (rowsPerKg[i] as number);
-              if ((deltaCounts[i] as number) < MAX_DELTAS && rows <= (baseRows[i] as number) * DELTA_MAX_SHARE) {
+              if (rows <= (baseRows[i] as number) * DELTA_MAX_SHARE) {
                 asDelta[i] = 1;
                 deltaRows[i] = rows;
                 deltaCounts[i] = (deltaCounts[i] as number) + 1;
                 deltaKgs++;
+              } else if (rebuildable) {
+                // (A chain at its length limit is read in full instead, from the store itself.)
+                asRebuild[i] = 1;
+                rebuildKgs++;
               }
             }
           }
         }
-        const scanned = (kg: number): boolean => scanAll || (dirty[kg - this.kgStart] === SNAPSHOT_DIRTY && asDelta[kg - this.kgStart] === 0);
-        const encoded = new Map<number, Map<number, Uint8Array>>();
-        const deltas =
-          deltaKgs > 0 ? await this.encodeDeltas(bySid, now, asDelta, changed as Map<string, Buffer | typeof TOMB>, overlay, ldbSnapshot) : undefined;
+        const scanned = (kg: number): boolean =>
+          scanAll || (dirty[kg - this.kgStart] === SNAPSHOT_DIRTY && asDelta[kg - this.kgStart] === 0 && asRebuild[kg - this.kgStart] === 0);
+        const encoded =
+          rebuildKgs > 0
+            ? this.rebuild(bySid, now, asRebuild, changed as ChangedRows, prev as SnapshotResult, baseRows, deltaRows, deltaCounts)
+            : new Map<number, Map<number, Uint8Array>>();
+        const deltas = deltaKgs > 0 ? await this.encodeDeltas(bySid, now, asDelta, changed as ChangedRows, overlay, ldbSnapshot) : undefined;
         let scannedCount = 0;
         if (bySid.length > 0) {
           // One iterator per run of consecutive key groups to scan, read in large steps: every
@@ -2340,7 +2651,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
                 finishCurrent();
                 curKg = nextKg++;
                 enc = new KeyGroupEncoder(bySid, now);
-                const own = overlay.get(curKg) ?? [];
+                const own = overlay.rows(curKg);
                 feeder = new MergeFeeder(own, enc);
                 baseRows[curKg - this.kgStart] = own.length;
               }
@@ -2373,12 +2684,17 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
           }
         }
         this.statsData.lastSnapshotScannedKeyGroups = scannedCount;
-        this.statsData.lastSnapshotReusedKeyGroups = this.kgCount - scannedCount - deltaKgs;
+        this.statsData.lastSnapshotReusedKeyGroups = this.kgCount - scannedCount - deltaKgs - rebuildKgs;
         this.statsData.lastSnapshotDeltaKeyGroups = deltaKgs;
+        this.statsData.lastSnapshotRebuiltKeyGroups = rebuildKgs;
         let rowsNow = 0;
         for (let i = 0; i < this.kgCount; i++) rowsNow += baseRows[i] as number;
-        this.changedLimit = Math.min(CHANGED_ROWS_MAX, Math.max(this.writeBufferSize, rowsNow * DELTA_MAX_SHARE));
-        const assembled = this.assemble(bySid, encoded, prev?.bytes, scanned, leftovers, deltas);
+        // When written key groups can be rebuilt from the changed rows, remembering them all
+        // saves the reads; otherwise more than a share of the rows leaves few key groups a delta.
+        const allSingle = bySid.every((st) => st === undefined || st instanceof SingleRowState);
+        this.changedLimit = allSingle ? CHANGED_ROWS_MAX : Math.min(CHANGED_ROWS_MAX, Math.max(this.writeBufferSize, rowsNow * DELTA_MAX_SHARE));
+        const fresh = (kg: number): boolean => scanned(kg) || asRebuild[kg - this.kgStart] === 1;
+        const assembled = this.assemble(bySid, encoded, prev?.bytes, fresh, leftovers, deltas);
         return { ...assembled, baseRows, deltaRows, deltas: deltaCounts };
       } finally {
         await ldbSnapshot.close();

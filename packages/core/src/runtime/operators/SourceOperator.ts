@@ -23,6 +23,12 @@ class GeneratingOutput<T> implements SourceOutput<T>, WatermarkOutput {
   idle = false;
   /** Whether this output takes part in the minimum (the reader-wide one only once used). */
   participating: boolean;
+  /**
+   * Whether `collect` may take its fast path: participating, no timestamp assigner, watermarks
+   * not emitted per record. A record with its own finite timestamp then only goes downstream and
+   * to the watermark generator.
+   */
+  private plain: boolean;
   private readonly generator: WatermarkGenerator<T>;
 
   constructor(
@@ -30,10 +36,22 @@ class GeneratingOutput<T> implements SourceOutput<T>, WatermarkOutput {
     participating: boolean,
   ) {
     this.participating = participating;
+    this.plain = participating && op.strategy.timestampAssigner === undefined && !op.perRecord;
     this.generator = op.strategy.buildGenerator({ clock: op.setupInfo.clock });
   }
 
   collect(value: T, timestamp?: number): void {
+    const op = this.op;
+    // The common case: the record's own finite timestamp, no assigner, already participating.
+    if (this.plain && timestamp !== undefined && timestamp - timestamp === 0) {
+      op.output.collect(value, timestamp);
+      this.generator.onEvent(value, timestamp, this);
+      return;
+    }
+    this.collectSlow(value, timestamp);
+  }
+
+  private collectSlow(value: T, timestamp: number | undefined): void {
     const op = this.op;
     const strategy = op.strategy;
     let ts = timestamp === undefined ? NO_TIMESTAMP : timestamp;
@@ -58,6 +76,7 @@ class GeneratingOutput<T> implements SourceOutput<T>, WatermarkOutput {
       this.participating = true;
       op.recompute();
     }
+    this.plain = assigner === undefined && !op.perRecord;
     op.output.collect(value, ts);
     this.generator.onEvent(value, ts, this);
     if (op.perRecord) this.generator.onPeriodicEmit(this);

@@ -33,7 +33,7 @@
  * summed over the deltas since) gets a delta: the entries with a changed row, written anew,
  * and tombstones for deleted ones, appended after the key group's previous blobs. The rows
  * changed since the last snapshot are remembered when the write buffer is flushed (with their
- * encoded bytes, in one arena per snapshot interval, so single-row entries need no LevelDB
+ * encoded bytes, logged into one arena per snapshot interval, so single-row entries need no LevelDB
  * read; list and map entries read their other rows from the LevelDB snapshot). When every state
  * has one row per entry (value, reducing, aggregating), the other written key groups are
  * rebuilt in full from those bytes and the previous blobs, without reading LevelDB; otherwise
@@ -464,47 +464,66 @@ const CHANGED_DELETED = -1;
 
 /**
  * The rows written since the last `snapshotAsync()` capture, each with its latest encoded
- * value: per key group, an index (row → offset) into one growing byte arena (`varint(len)
- * bytes` per write), so that remembering a row costs a slot in a small map and a copy of its
- * bytes, not a retained `Buffer`.
+ * value. Writing appends to a log (the row, and the offset of its bytes in one growing arena of
+ * `varint(len) bytes`): no hashing and no retained `Buffer` per flushed row on the write path.
+ * The snapshot then indexes the log once, key group by key group ({@link ChangedRows.byKg}),
+ * where each small map stays in the CPU caches while it is built.
  */
 class ChangedRows {
-  /** Per owned key group: row (binary string) → offset of its latest value, or {@link CHANGED_DELETED}. */
-  readonly byKg: Array<Map<string, number> | undefined>;
+  private readonly log: string[] = [];
+  private readonly offs: number[] = [];
   readonly arena = new ByteSink();
-  /** Rows remembered. */
-  size = 0;
+  private index: Array<Map<string, number> | undefined> | undefined = undefined;
 
   constructor(
     private readonly kgStart: number,
-    kgCount: number,
-  ) {
-    this.byKg = new Array(kgCount).fill(undefined);
-  }
+    private readonly kgCount: number,
+  ) {}
 
-  private mapOf(k: string): Map<string, number> {
-    const i = ((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart;
-    let m = this.byKg[i];
-    if (m === undefined) this.byKg[i] = m = new Map();
-    return m;
+  /** Writes logged (rewrites of a row included). */
+  get size(): number {
+    return this.log.length;
   }
 
   put(k: string, v: Uint8Array): void {
     const a = this.arena;
-    const off = a.len;
+    this.offs.push(a.len);
+    this.log.push(k);
     a.varint(v.length);
     a.raw(v);
-    const m = this.mapOf(k);
-    const n = m.size;
-    m.set(k, off);
-    this.size += m.size - n;
   }
 
   del(k: string): void {
-    const m = this.mapOf(k);
-    const n = m.size;
-    m.set(k, CHANGED_DELETED);
-    this.size += m.size - n;
+    this.offs.push(CHANGED_DELETED);
+    this.log.push(k);
+  }
+
+  /**
+   * Per owned key group: row (binary string) → offset of its latest value, or
+   * {@link CHANGED_DELETED}. Built on first use; nothing may be logged afterwards.
+   */
+  get byKg(): Array<Map<string, number> | undefined> {
+    if (this.index !== undefined) return this.index;
+    const log = this.log;
+    const kgStart = this.kgStart;
+    const buckets: Array<number[] | undefined> = new Array(this.kgCount).fill(undefined);
+    for (let j = 0; j < log.length; j++) {
+      const k = log[j] as string;
+      const i = ((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - kgStart;
+      let b = buckets[i];
+      if (b === undefined) buckets[i] = b = [];
+      b.push(j);
+    }
+    const index: Array<Map<string, number> | undefined> = new Array(this.kgCount).fill(undefined);
+    for (let i = 0; i < this.kgCount; i++) {
+      const b = buckets[i];
+      if (b === undefined) continue;
+      const m = new Map<string, number>();
+      for (const j of b) m.set(log[j] as string, this.offs[j] as number);
+      index[i] = m;
+    }
+    this.index = index;
+    return index;
   }
 
   /** The latest value of row `k`: its bytes, `TOMB`, or `undefined` when not written. */

@@ -35,10 +35,10 @@
  * changed since the last snapshot are remembered when the write buffer is flushed (with their
  * encoded bytes, logged into one arena per snapshot interval, so single-row entries need no LevelDB
  * read; list and map entries read their other rows from the LevelDB snapshot). When every state
- * has one row per entry (value, reducing, aggregating), the other written key groups are
- * rebuilt in full from those bytes and the previous blobs, without reading LevelDB; otherwise
- * they are read in full again, as is a key group whose chain reached 8 deltas (consolidation),
- * and every `consolidateEvery`-th snapshot is full. Key groups are written in key-group format 1 (row by row) and deltas in
+ * has one row per entry (value, reducing, aggregating), the other written key groups, and
+ * those whose chain reached 8 deltas (consolidation), are rebuilt in full from those bytes and
+ * the previous blobs, without reading LevelDB; otherwise they are read in full again. Every
+ * `consolidateEvery`-th snapshot reads everything again. Key groups are written in key-group format 1 (row by row) and deltas in
  * the delta format (see `keyGroupFormat.ts`); restore reads format 1, the heap backend's
  * format 2 and base-plus-delta chains through the same reader, so either backend restores the
  * other's snapshots at any parallelism.
@@ -1811,6 +1811,8 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   private readonly kgCount: number;
   private lastSnapshot: Promise<SnapshotResult> | undefined = undefined;
   private snapshotsSinceFull = 0;
+  /** Set when a snapshot failed: the next one is full. */
+  private forceFull = false;
   /**
    * Rows flushed since the last `snapshotAsync()` capture, with their encoded value (or
    * `TOMB`), so that a delta needs no LevelDB read for single-row entries; `undefined` once more
@@ -2506,7 +2508,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     asDelta: Uint8Array,
     changed: ChangedRows,
     overlay: Overlay,
-    ldbSnapshot: ReturnType<ClassicLevel<Buffer, Buffer>['snapshot']>,
+    ldbSnapshot: ReturnType<ClassicLevel<Buffer, Buffer>['snapshot']> | undefined,
   ): Promise<Map<number, Map<number, Uint8Array>>> {
     // Entry prefix (`[kg][sid][key][ns]`, latin1) → the write buffer's rows of that entry.
     const entries = new Map<string, Array<[Buffer, Buffer | typeof TOMB]>>();
@@ -2549,6 +2551,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
       const before = e.records;
       if (st.descriptor.kind === 'list' || st.descriptor.kind === 'map') {
         const hi = Buffer.concat([pb, Buffer.of(0xff)]);
+        if (ldbSnapshot === undefined) throw new Error('LevelStateBackend: a delta of a list or map entry without a LevelDB snapshot');
         const rows = await this.db.iterator({ gte: pb, lt: hi, snapshot: ldbSnapshot, fillCache: false }).all();
         for (const [k, v] of rows) feeder.row(k, v);
       } else {
@@ -2579,12 +2582,20 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
       dirty[i] = (flags[i] as number) & SNAPSHOT_DIRTY;
       flags[i] = (flags[i] as number) & ~SNAPSHOT_DIRTY;
     }
-    const full = this.lastSnapshot === undefined || ++this.snapshotsSinceFull >= this.consolidateEvery;
-    if (full) this.snapshotsSinceFull = 0;
+    const full = this.lastSnapshot === undefined || this.forceFull || ++this.snapshotsSinceFull >= this.consolidateEvery;
+    if (full) {
+      this.snapshotsSinceFull = 0;
+      this.forceFull = false;
+    }
     const changed = this.changed;
     const overlay = this.captureOverlay(changed);
     this.changed = new ChangedRows(this.kgStart, this.kgCount);
-    const ldbSnapshot = this.db.snapshot();
+    // Without a full read, with every row written since the previous capture remembered and
+    // only single-row states, every written key group gets a delta or a rebuild: LevelDB is
+    // not read, and no LevelDB snapshot is held (it would keep compactions from dropping the
+    // versions it pins, which slows the point reads of the running task).
+    const readsStore = full || changed === undefined || !this.bySid.every((st) => st === undefined || st instanceof SingleRowState);
+    const ldbSnapshot = readsStore ? this.db.snapshot() : undefined;
     const leftovers = [...this.rawRestored];
     const bySid = [...this.bySid];
     const prevPromise = this.lastSnapshot;
@@ -2592,6 +2603,10 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
       try {
         let prev: SnapshotResult | undefined;
         if (!full && prevPromise !== undefined) prev = await prevPromise.catch(() => undefined);
+        if (prev === undefined && ldbSnapshot === undefined) {
+          // The previous snapshot failed after this one was taken without a LevelDB snapshot.
+          throw new Error('LevelStateBackend: the previous snapshot failed; the next one reads all state again');
+        }
         const scanAll = prev === undefined;
         const baseRows = new Float64Array(this.kgCount);
         const deltaRows = new Float64Array(this.kgCount);
@@ -2613,15 +2628,15 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
             // The write buffer's rows were added to `changed` at the capture.
             for (let i = 0; i < this.kgCount; i++) rowsPerKg[i] = changed.byKg[i]?.size ?? 0;
             for (let i = 0; i < this.kgCount; i++) {
-              if (dirty[i] !== SNAPSHOT_DIRTY || (deltaCounts[i] as number) >= MAX_DELTAS) continue;
+              if (dirty[i] !== SNAPSHOT_DIRTY) continue;
               const rows = (deltaRows[i] as number) + (rowsPerKg[i] as number);
-              if (rows <= (baseRows[i] as number) * DELTA_MAX_SHARE) {
+              if ((deltaCounts[i] as number) < MAX_DELTAS && rows <= (baseRows[i] as number) * DELTA_MAX_SHARE) {
                 asDelta[i] = 1;
                 deltaRows[i] = rows;
                 deltaCounts[i] = (deltaCounts[i] as number) + 1;
                 deltaKgs++;
               } else if (rebuildable) {
-                // (A chain at its length limit is read in full instead, from the store itself.)
+                // Also consolidates a chain at its length limit (its blobs are read newest first).
                 asRebuild[i] = 1;
                 rebuildKgs++;
               }
@@ -2675,6 +2690,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
                 baseRows[curKg - this.kgStart] = own.length;
               }
             };
+            if (ldbSnapshot === undefined) throw new Error('LevelStateBackend: a key-group scan without a LevelDB snapshot');
             const it = this.db.iterator({
               gte: kgPrefix(first),
               lt: kgPrefix(last + 1),
@@ -2716,10 +2732,14 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
         const assembled = this.assemble(bySid, encoded, prev?.bytes, fresh, leftovers, deltas);
         return { ...assembled, baseRows, deltaRows, deltas: deltaCounts };
       } finally {
-        await ldbSnapshot.close();
+        await ldbSnapshot?.close();
       }
     };
     const p = run();
+    // A failed snapshot leaves no bytes to build on: the next one reads everything.
+    p.catch(() => {
+      this.forceFull = true;
+    });
     this.lastSnapshot = p;
     return p.then((r) => r.snapshot);
   }

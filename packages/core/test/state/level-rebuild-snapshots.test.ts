@@ -247,6 +247,34 @@ describe('LevelStateBackend rebuilt snapshots', () => {
         }
         expect(h.numEntries()).toBe(200);
       }
+      // A chain of deltas at its length limit is consolidated by a rebuild (newest record wins,
+      // tombstones drop entries) into one base blob.
+      const kg = keyGroupFor(3, MAX_PAR);
+      let other = 4;
+      while (keyGroupFor(other, MAX_PAR) !== kg) other++;
+      let consolidated = 0;
+      for (let round = 1; round <= 12; round++) {
+        b.setCurrentKey(3);
+        v.update(-round);
+        if (round === 2) {
+          b.setCurrentKey(other);
+          v.clear();
+        }
+        const snap = await b.snapshotAsync();
+        const blobs = snap.states.find((st) => st.name === 'v')?.keyGroups.filter((g) => g.keyGroup === kg) ?? [];
+        if (b.stats().lastSnapshotRebuiltKeyGroups === 1) {
+          consolidated++;
+          expect(blobs.length).toBe(1);
+        } else expect(b.stats().lastSnapshotDeltaKeyGroups).toBe(1);
+        const h = heapFrom([snap], clock);
+        const hv = h.getValueState(d.v);
+        h.setCurrentKey(3);
+        expect(hv.value()).toBe(-round);
+        h.setCurrentKey(other);
+        expect(hv.value()).toBe(round >= 2 ? undefined : other * 3);
+        expect(h.numEntries()).toBe(round >= 2 ? 199 : 200);
+      }
+      expect(consolidated).toBeGreaterThan(0);
       // A list state (several rows per entry) turns rebuilds off: written key groups are read.
       b.getListState(new ListStateDescriptor<number>('l'));
       for (let k = 0; k < 200; k++) {

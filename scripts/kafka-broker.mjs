@@ -157,7 +157,12 @@ function freePort() {
 
 /** A Kafka cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's Uuid format). */
 function clusterId() {
-  return randomBytes(16).toString('base64url');
+  // A base64url UUID, as Kafka's own `random-uuid`; never starting with '-' (kafka-storage's
+  // argument parser would take `-t -xyz…` for an option: one start in 64 failed to format).
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function serverProperties({ dir, port, controllerPort }) {

@@ -9,9 +9,12 @@
  *
  * Usage: node --max-old-space-size=16000 dist/checkpoint.js [--case overhead|large] [--records N]
  *        [--keys N] [--hot-keys N] [--state-mb N] [--reps N] [--quick] [--backend heap|level]
+ *        [--only none|cp]
  *
  * `--hot-keys N` (overhead): the first `keys` records write every key once, the rest update only
  * keys 0..N-1, so that few keys change between checkpoints (what delta snapshots are for).
+ * `--only none|cp` (overhead): a single run without or with 1 s checkpoints after the warm-up,
+ * so that runs of both kinds (and of two builds) can alternate, one process each.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -128,8 +131,27 @@ async function overheadRun(
   }
 }
 
-async function overhead(o: { records: number; keys: number; hotKeys?: number; reps: number; backends: string[] }): Promise<void> {
+async function overhead(o: {
+  records: number;
+  keys: number;
+  hotKeys?: number;
+  reps: number;
+  backends: string[];
+  only?: 'none' | 'cp';
+}): Promise<void> {
   const hot = o.hotKeys !== undefined ? ` (then only ${o.hotKeys.toLocaleString('en-US')} hot keys)` : '';
+  if (o.only !== undefined) {
+    // One run in this process (after the warm-up): for alternating runs, one process each.
+    for (const backend of o.backends) {
+      await overheadRun(Math.min(o.records, 500_000), o.keys, backend, undefined, o.hotKeys); // warm-up
+      const r = await overheadRun(o.records, o.keys, backend, o.only === 'cp' ? 1_000 : undefined, o.hotKeys);
+      const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+      console.log(
+        `  ${backend} ${o.only === 'cp' ? '1 s checkpoints' : 'no checkpoints'}: ${fmt(r.rate)} rec/s wall-clock, ${fmt(r.cpuRate)} per process CPU-s, ${fmt(r.mainRate)} per main-thread CPU-s (${r.checkpoints} checkpoints)`,
+      );
+    }
+    return;
+  }
   console.log(`checkpoint overhead: ${o.records.toLocaleString('en-US')} records, ${o.keys.toLocaleString('en-US')} keys${hot}, parallelism 1, median of ${o.reps}`);
   for (const backend of o.backends) {
     await overheadRun(Math.min(o.records, 500_000), o.keys, backend, undefined, o.hotKeys); // warm-up
@@ -256,6 +278,7 @@ export async function main(argv: string[]): Promise<void> {
       reps: { type: 'string' },
       quick: { type: 'boolean' },
       backend: { type: 'string' },
+      only: { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -269,6 +292,7 @@ export async function main(argv: string[]): Promise<void> {
       ...(values['hot-keys'] !== undefined ? { hotKeys: Number(values['hot-keys']) } : {}),
       reps: Number(values.reps ?? (quick ? 1 : 3)),
       backends: available,
+      ...(values.only === 'none' || values.only === 'cp' ? { only: values.only } : {}),
     });
   }
   if (which === 'all' || which === 'large') await large({ stateMb: Number(values['state-mb'] ?? (quick ? 64 : 1024)) });

@@ -486,6 +486,7 @@ class ChangedRows {
   }
 
   put(k: string, v: Uint8Array): void {
+    if (this.index !== undefined) throw new Error('LevelStateBackend: a changed row logged after its snapshot indexed them');
     const a = this.arena;
     this.offs.push(a.len);
     this.log.push(k);
@@ -494,6 +495,7 @@ class ChangedRows {
   }
 
   del(k: string): void {
+    if (this.index !== undefined) throw new Error('LevelStateBackend: a changed row logged after its snapshot indexed them');
     this.offs.push(CHANGED_DELETED);
     this.log.push(k);
   }

@@ -72,7 +72,11 @@ export function hashKey(key: KeyType): number {
  * @public
  */
 export function keyGroupFor(key: KeyType, maxParallelism: number): number {
-  return hashKey(key) % maxParallelism;
+  const h = hashKey(key);
+  // A power of two (the default 128): the low bits, an integer operation (the same value). The
+  // remainder of the unsigned 32-bit hash was a floating-point one in V8's code: 17 % of the
+  // samples of Nexmark q5, where the heap backend computes a key group per record.
+  return (maxParallelism & (maxParallelism - 1)) === 0 ? h & (maxParallelism - 1) : h % maxParallelism;
 }
 
 /**

@@ -66,6 +66,19 @@ describe('key groups', () => {
     );
   });
 
+  it('keyGroupFor is hashKey mod maxParallelism, for powers of two (low bits) and other counts', () => {
+    fc.assert(
+      fc.property(keyArb, fc.oneof(fc.integer({ min: 0, max: 15 }).map((b) => 2 ** b), fc.integer({ min: 1, max: 32_768 })), (k, maxP) => {
+        expect(keyGroupFor(k, maxP)).toBe(hashKey(k) % maxP);
+      }),
+      { numRuns: 500 },
+    );
+    // Hashes at and above 2^31, whose low bits an int32 conversion would read as negative.
+    const high = ['user-1', 'a', 'b', 'c', 1, 2, 3, 4, 5, 6, 7, 8].filter((k) => hashKey(k) >= 2 ** 31);
+    expect(high.length).toBeGreaterThan(0);
+    for (const k of high) for (const maxP of [1, 2, 128, 4096, 32_768]) expect(keyGroupFor(k, maxP)).toBe(hashKey(k) % maxP);
+  });
+
   it('the ranges of all subtasks partition the key groups, contiguously and in order', () => {
     fc.assert(
       fc.property(parallelismArb, ([maxP, p]) => {

@@ -1,7 +1,7 @@
 import type { Committer, Serde, Sink, SinkWriter, SinkWriterContext, TwoPhaseCommittingSinkWriter } from '@weir/core';
 import kafkajs from 'kafkajs';
 import type { Admin, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
-import { createInternalCluster, createKafka, endOffsets, javaStringHash, type KafkaConnectionOptions, sleep, withRetries } from './client.js';
+import { createInternalCluster, createKafka, endOffsets, javaStringHash, type KafkaConnectionOptions, readTopicToEnd, sleep, withRetries } from './client.js';
 import { type KafkaFormat, type KafkaFormatLifecycle, keyBytes, resolveFormat, toBuffer } from './format.js';
 import type { fixKafkajsReadCommitted } from './kafkajs-fixes.js';
 
@@ -821,55 +821,27 @@ class KafkaCommitter implements Committer<KafkaCommittable> {
       await ru.disconnect().catch(() => {});
       await rc.disconnect().catch(() => {});
     }
-    if (end > 0) {
-      const consumer = this.kafka.consumer({
+    await readTopicToEnd(
+      this.kafka,
+      topic,
+      new Map([[0, end]]),
+      {
         groupId: `${this.prefix}.weir-marker-reader.${Math.random().toString(36).slice(2, 10)}`,
-        allowAutoTopicCreation: false,
         maxWaitTimeInMs: 200,
-      });
-      let position = 0;
-      let resolveDone!: () => void;
-      const done = new Promise<void>((r) => {
-        resolveDone = r;
-      });
-      const advance = (last: number): void => {
-        if (last + 1 > position) position = last + 1;
-        if (position >= end) resolveDone();
-      };
-      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-        const p = e.payload as { lastOffset: string; batchSize: number };
-        if (p.batchSize === 0) advance(Number(p.lastOffset));
-      });
-      try {
-        await consumer.connect();
-        await consumer.subscribe({ topic, fromBeginning: true });
-        await consumer.run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) {
-              if (m.key === null || m.value === null) continue;
-              try {
-                const cp = (JSON.parse(m.value.toString('utf8')) as { checkpointId: number }).checkpointId;
-                const key = m.key.toString('utf8');
-                if ((this.sink.committed.get(key) ?? 0) < cp) this.sink.committed.set(key, cp);
-              } catch {
-                // Not a marker of ours.
-              }
-            }
-            advance(Number(batch.lastOffset()));
-          },
-        });
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          done,
-          new Promise<void>((_, rej) => {
-            timer = setTimeout(() => rej(new Error(`KafkaSink: reading the marker topic ${topic} timed out at ${position}/${end}`)), 60_000);
-          }),
-        ]).finally(() => clearTimeout(timer));
-      } finally {
-        await consumer.disconnect().catch(() => {});
-      }
-    }
+        timeoutMs: 60_000,
+        what: `KafkaSink: reading the marker topic ${topic}`,
+      },
+      (_partition, _offset, m) => {
+        if (m.key === null || m.value === null) return;
+        try {
+          const cp = (JSON.parse(m.value.toString('utf8')) as { checkpointId: number }).checkpointId;
+          const key = m.key.toString('utf8');
+          if ((this.sink.committed.get(key) ?? 0) < cp) this.sink.committed.set(key, cp);
+        } catch {
+          // Not a marker of ours.
+        }
+      },
+    );
     this.markersLoaded = true;
   }
 

@@ -1,5 +1,5 @@
 import kafkajs from 'kafkajs';
-import type { Cluster, Kafka, KafkaConfig, logCreator, LogEntry } from 'kafkajs';
+import type { Cluster, Kafka, KafkaConfig, KafkaMessage, logCreator, LogEntry } from 'kafkajs';
 import { fixKafkajsReadCommitted } from './kafkajs-fixes.js';
 
 const { Kafka: KafkaClass, logLevel } = kafkajs;
@@ -122,6 +122,72 @@ export async function endOffsets(cluster: Cluster, topic: string, partitions: re
   const out = new Map<number, number>();
   for (const t of res) for (const p of t.partitions) out.set(p.partition, Number(p.offset));
   return out;
+}
+
+/**
+ * Reads `topic` from its beginning until every partition's position reaches its offset in `end`
+ * (partitions not in `end`, or with end 0, count as read), through a consumer of its own group
+ * `groupId` that commits nothing. `onMessage` gets every record below its partition's end, in
+ * offset order per partition. Batches of only control records or aborted data move positions
+ * too. Fails with `<what> timed out at <positions> of <ends>` after `timeoutMs`.
+ * @internal
+ */
+export async function readTopicToEnd(
+  kafka: Kafka,
+  topic: string,
+  end: ReadonlyMap<number, number>,
+  options: { readonly groupId: string; readonly readUncommitted?: boolean; readonly maxWaitTimeInMs?: number; readonly timeoutMs: number; readonly what: string },
+  onMessage: (partition: number, offset: number, message: KafkaMessage) => void,
+): Promise<void> {
+  const position = new Map<number, number>();
+  const done = (): boolean => [...end].every(([p, e]) => e === 0 || (position.get(p) ?? 0) >= e);
+  if (done()) return;
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    readUncommitted: options.readUncommitted === true,
+    maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
+    allowAutoTopicCreation: false,
+  });
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => {
+    finish = r;
+  });
+  const advance = (p: number, last: number): void => {
+    if (last + 1 > (position.get(p) ?? 0)) position.set(p, last + 1);
+    if (done()) finish();
+  };
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    const p = e.payload as { partition: number; lastOffset: string; batchSize: number };
+    if (p.batchSize === 0) advance(p.partition, Number(p.lastOffset));
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const stop = end.get(batch.partition) ?? 0;
+        for (const m of batch.messages) {
+          const offset = Number(m.offset);
+          if (offset < stop) onMessage(batch.partition, offset, m);
+        }
+        advance(batch.partition, Number(batch.lastOffset()));
+      },
+    });
+    await Promise.race([
+      finished,
+      new Promise<void>((_, rej) => {
+        timer = setTimeout(
+          () => rej(new Error(`${options.what} timed out at ${JSON.stringify([...position])} of ${JSON.stringify([...end])}`)),
+          options.timeoutMs,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect().catch(() => {});
+  }
 }
 
 const RETRIABLE_CODES = new Set([7, 13, 14, 15, 16, 51]); // timeouts, coordinator loading/moving, concurrent transactions

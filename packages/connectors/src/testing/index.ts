@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { KafkaConnectionOptions } from '../kafka/client.js';
-import { createInternalCluster, createKafka, endOffsets } from '../kafka/client.js';
+import { createInternalCluster, createKafka, endOffsets, readTopicToEnd } from '../kafka/client.js';
 
 /**
  * Which records a reader sees: committed ones only, or also those of open and aborted transactions.
@@ -89,57 +89,19 @@ export async function readKafkaTopic(
   const isolation = options.isolation ?? 'read_committed';
   const end = await kafkaEndOffsets(brokers, topic, isolation);
   const out: KafkaTopicRecord[] = [];
-  const position = new Map<number, number>();
-  const done = (): boolean => [...end].every(([p, e]) => e === 0 || (position.get(p) ?? 0) >= e);
-  if (done()) return out;
-  const kafka = createKafka({ brokers }, 'test-reader');
-  const consumer = kafka.consumer({
-    groupId: `weir-test-reader-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
-    readUncommitted: isolation === 'read_uncommitted',
-    maxWaitTimeInMs: 100,
-    allowAutoTopicCreation: false,
-  });
-  let finish!: () => void;
-  const finished = new Promise<void>((r) => {
-    finish = r;
-  });
-  const advance = (p: number, last: number): void => {
-    if (last + 1 > (position.get(p) ?? 0)) position.set(p, last + 1);
-    if (done()) finish();
-  };
-  // Batches of only control records or aborted data never reach eachBatch: move past them.
-  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-    const p = e.payload as { partition: number; lastOffset: string; batchSize: number };
-    if (p.batchSize === 0) advance(p.partition, Number(p.lastOffset));
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const stop = end.get(batch.partition) ?? 0;
-        for (const m of batch.messages) {
-          const offset = Number(m.offset);
-          if (offset >= stop) continue;
-          out.push({ partition: batch.partition, offset, key: m.key === null ? null : m.key.toString('utf8'), value: m.value, timestamp: Number(m.timestamp) });
-        }
-        advance(batch.partition, Number(batch.lastOffset()));
-      },
-    });
-    await Promise.race([
-      finished,
-      new Promise<void>((_, rej) => {
-        timer = setTimeout(
-          () => rej(new Error(`reading ${topic} timed out at ${JSON.stringify([...position])} of ${JSON.stringify([...end])}`)),
-          options.timeoutMs ?? 60_000,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect();
-  }
+  await readTopicToEnd(
+    createKafka({ brokers }, 'test-reader'),
+    topic,
+    end,
+    {
+      groupId: `weir-test-reader-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
+      readUncommitted: isolation === 'read_uncommitted',
+      timeoutMs: options.timeoutMs ?? 60_000,
+      what: `reading ${topic}`,
+    },
+    (partition, offset, m) => {
+      out.push({ partition, offset, key: m.key === null ? null : m.key.toString('utf8'), value: m.value, timestamp: Number(m.timestamp) });
+    },
+  );
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }

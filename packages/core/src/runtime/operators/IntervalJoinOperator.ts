@@ -8,11 +8,11 @@ import type { InternalTimerService, TimerTarget } from '../InternalTimerService.
 import {
   type InternalTimer,
   instanceOf,
-  StreamingRuntimeContext,
   type StreamOperator,
   TimestampedCollector,
 } from '../StreamOperator.js';
 import { TwoInputStreamOperator } from './CoProcessOperator.js';
+import { openUserFunction } from './processFunctionSupport.js';
 
 /** Configuration of an {@link IntervalJoinOperator}. @internal */
 export interface IntervalJoinConfig<K extends KeyType, TLeft, TRight, TOut> {
@@ -86,13 +86,7 @@ export class IntervalJoinOperator<K extends KeyType, TLeft, TRight, TOut>
     this.timerService = this.createTimerService(this);
     this.collector = new TimestampedCollector(this.output);
     this.ctx = new JoinContext(this);
-    const rc = new StreamingRuntimeContext(this.setupInfo);
-    try {
-      await this.fn.open?.(rc);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
-    rc.afterOpen();
+    await openUserFunction(this as StreamOperator<unknown>, this.fn, true);
   }
 
   processElement1(value: TLeft, timestamp: number): void {

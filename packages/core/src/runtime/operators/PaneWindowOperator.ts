@@ -4,10 +4,10 @@ import type { KeyType } from '../../api/types.js';
 import { TimeWindow } from '../../api/windowing/Window.js';
 import { ValueStateDescriptor } from '../../state/descriptors.js';
 import type { InternalValueState, KeyedStateBackend } from '../../state/StateBackend.js';
-import { type OneInputOperator, StreamingRuntimeContext, StreamOperator, TimestampedCollector } from '../StreamOperator.js';
+import { type OneInputOperator, StreamOperator, TimestampedCollector } from '../StreamOperator.js';
 import { PaneSpec } from './PaneSpec.js';
 import type { SlicingWindowOperatorConfig } from './SlicingWindowOperator.js';
-import { setCurrentKeyOf } from './processFunctionSupport.js';
+import { openUserFunction, setCurrentKeyOf } from './processFunctionSupport.js';
 import { requireEventTime, routeLateElement } from './windowSupport.js';
 
 const STATE = '_window-panes';
@@ -107,13 +107,7 @@ export class PaneWindowOperator<K extends KeyType, T, TOut> extends StreamOperat
     }
     this.restoredOperatorState = [];
     this.planNextWork();
-    const rc = new StreamingRuntimeContext(this.setupInfo);
-    try {
-      await this.config.windowFunction.open(rc);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
-    rc.afterOpen();
+    await openUserFunction(this as StreamOperator<unknown>, this.config.windowFunction, true);
   }
 
   protected override snapshotOperatorState(_checkpointId: number): Record<string, Uint8Array> {

@@ -3,10 +3,10 @@ import type { OutputTag } from '../../api/OutputTag.js';
 import type { KeySelector, KeyType } from '../../api/types.js';
 import { TimeWindow } from '../../api/windowing/Window.js';
 import type { SessionAssigner } from '../../api/windowing/WindowAssigner.js';
-import { StreamingRuntimeContext, TimestampedCollector } from '../StreamOperator.js';
+import { TimestampedCollector } from '../StreamOperator.js';
 import { type KeyRecord, KeyRecordWindowOperator } from './KeyRecordWindowOperator.js';
 import { type InternalWindowFunction, type WindowContents, WindowProcessContext } from './WindowOperator.js';
-import { setCurrentKeyOf } from './processFunctionSupport.js';
+import { openUserFunction, setCurrentKeyOf } from './processFunctionSupport.js';
 import { requireEventTime, routeLateElement } from './windowSupport.js';
 import type { StreamOperator } from '../StreamOperator.js';
 
@@ -84,13 +84,7 @@ export class SessionWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
     this.collector = new TimestampedCollector(this.output);
     this.openRecords();
     this.processCtx = new WindowProcessContext<TimeWindow>(this, this.backend, true);
-    const rc = new StreamingRuntimeContext(this.setupInfo);
-    try {
-      await this.config.windowFunction.open(rc);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
-    rc.afterOpen();
+    await openUserFunction(this as StreamOperator<unknown>, this.config.windowFunction, true);
   }
 
   processElement(value: T, timestamp: number): void {

@@ -3,11 +3,11 @@ import type { OutputTag } from '../../api/OutputTag.js';
 import type { KeySelector, KeyType } from '../../api/types.js';
 import { TimeWindow } from '../../api/windowing/Window.js';
 import type { SliceAssigner, WindowAssigner } from '../../api/windowing/WindowAssigner.js';
-import { StreamingRuntimeContext, TimestampedCollector } from '../StreamOperator.js';
+import { TimestampedCollector } from '../StreamOperator.js';
 import { type KeyRecord, KeyRecordWindowOperator } from './KeyRecordWindowOperator.js';
 import { PaneSpec } from './PaneSpec.js';
 import type { InternalWindowFunction, WindowContents } from './WindowOperator.js';
-import { setCurrentKeyOf } from './processFunctionSupport.js';
+import { openUserFunction, setCurrentKeyOf } from './processFunctionSupport.js';
 import { requireEventTime, routeLateElement } from './windowSupport.js';
 import type { StreamOperator } from '../StreamOperator.js';
 
@@ -76,13 +76,7 @@ export class SlicingWindowOperator<K extends KeyType, T, TOut> extends KeyRecord
   override async open(): Promise<void> {
     this.collector = new TimestampedCollector(this.output);
     this.openRecords();
-    const rc = new StreamingRuntimeContext(this.setupInfo);
-    try {
-      await this.config.windowFunction.open(rc);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
-    rc.afterOpen();
+    await openUserFunction(this as StreamOperator<unknown>, this.config.windowFunction, true);
   }
 
   processElement(value: T, timestamp: number): void {

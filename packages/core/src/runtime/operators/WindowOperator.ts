@@ -28,12 +28,12 @@ import {
   type InternalTimer,
   instanceOf,
   type OneInputOperator,
-  StreamingRuntimeContext,
+  type StreamingRuntimeContext,
   StreamOperator,
   TimestampedCollector,
 } from '../StreamOperator.js';
 import { type MergeFunction, MergingWindowSet } from './MergingWindowSet.js';
-import { setCurrentKeyOf } from './processFunctionSupport.js';
+import { openUserFunction, setCurrentKeyOf } from './processFunctionSupport.js';
 import { requireEventTime, routeLateElement } from './windowSupport.js';
 
 /**
@@ -172,13 +172,7 @@ export class WindowOperator<K extends KeyType, T, TOut, W extends Window>
     if (this.merging !== undefined) {
       this.mergingSetState = this.backend.getValueState(new ValueStateDescriptor<string[][]>('_merging-windows'));
     }
-    const rc = new StreamingRuntimeContext(this.setupInfo);
-    try {
-      await this.config.windowFunction.open(rc);
-    } catch (e) {
-      throw this.userError(e, false);
-    }
-    rc.afterOpen();
+    await openUserFunction(this as StreamOperator<unknown>, this.config.windowFunction, true);
   }
 
   processElement(value: T, timestamp: number): void {

@@ -156,14 +156,7 @@ export class WindowedStream<K extends KeyType, T, W extends Window> {
         if (input.environment.stateBackend.name === 'heap') {
           return new PaneWindowOperator<K, T, R>(config) as unknown as StreamOperator<unknown>;
         }
-        return new SlicingWindowOperator<K, T, R>({
-          assigner: assigner as unknown as WindowAssigner<T, TimeWindow> & { size: number; slide: number; offset: number },
-          allowedLateness: lateness,
-          lateDataTag: lateTag,
-          keySelector,
-          contents: contents as Exclude<WindowContents<T>, { kind: 'list' }>,
-          windowFunction: fn as never,
-        }) as unknown as StreamOperator<unknown>;
+        return new SlicingWindowOperator<K, T, R>(config) as unknown as StreamOperator<unknown>;
       }
       return new WindowOperator<K, T, R, W>({
         assigner,

@@ -380,10 +380,14 @@ function skipLeaf(b: Uint8Array, pos: number, ttl: boolean): number {
 
 /** A growable byte buffer (snapshot encoding). */
 class ByteSink {
-  buf = Buffer.allocUnsafe(1024);
+  buf: Buffer;
   len = 0;
 
-  private ensure(n: number): void {
+  constructor(initial = 1024) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.len + n) size *= 2;
@@ -431,49 +435,74 @@ class ByteSink {
   }
 }
 
-/** Offset just past the encoded key starting at char `pos` of a binary (latin1) row string. */
-function skipKeyStr(s: string, pos: number): number {
-  const tag = s.charCodeAt(pos);
-  switch (tag) {
-    case 0:
-    case 4: {
-      let n = 0;
-      let mul = 1;
-      let i = pos + 1;
-      for (;;) {
-        const x = s.charCodeAt(i++);
-        if (Number.isNaN(x)) throw new RangeError('truncated LevelDB state row');
-        n += (x & 0x7f) * mul;
-        if (x < 0x80) break;
-        mul *= 0x80;
-      }
-      return i + n;
-    }
-    case 1:
-      return pos + 9;
-    case 2:
-    case 3:
-      return pos + 1;
-    default:
-      throw new RangeError(`malformed key tag ${tag} in LevelDB state row`);
-  }
+/** FNV-1a offset basis: the hash state of a row before its first byte. */
+const ROW_HASH_SEED = 0x811c9dc5 | 0;
+
+/** One byte more of a row's FNV-1a hash state. */
+function rowHashStep(h: number, c: number): number {
+  return Math.imul(h ^ c, 0x01000193);
 }
 
-/** Offset of a deleted row in {@link ChangedRows}. */
-const CHANGED_DELETED = -1;
+/** The hash state after bytes `start..end` of `b`. */
+function rowHashRange(h: number, b: Uint8Array, start: number, end: number): number {
+  for (let i = start; i < end; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+  return h;
+}
+
+/** A row's hash from its final FNV-1a state (mixed, so that table slots spread). */
+function rowHashFinish(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h;
+}
+
+/** Entry tag in a {@link ChangedRows} log: the row was written (its value follows). */
+const CHANGED_PUT = 0;
+/** Entry tag in a {@link ChangedRows} log: the row was deleted. */
+const CHANGED_DEL = 1;
+
+/**
+ * The latest entry of every row in one key group's log (see {@link ChangedRows}), with an
+ * open-addressing table from row hash to entry.
+ */
+class ChangedIndex {
+  constructor(
+    /** Entry `x`: offset of its row bytes in the key group's log. */
+    readonly starts: Int32Array,
+    /** Entry `x`: row length × 2, plus 1 for a deletion. */
+    readonly lens: Int32Array,
+    /** Entry `x`: the row's hash. */
+    readonly hashes: Int32Array,
+    /** Entries. */
+    readonly n: number,
+    /** Slot → entry + 1, or 0. */
+    readonly table: Int32Array,
+    readonly mask: number,
+  ) {}
+}
+
+const NO_CHANGES = new ChangedIndex(new Int32Array(0), new Int32Array(0), new Int32Array(0), 0, new Int32Array(1), 0);
 
 /**
  * The rows written since the last `snapshotAsync()` capture, each with its latest encoded
- * value. Writing appends to a log (the row, and the offset of its bytes in one growing arena of
- * `varint(len) bytes`): no hashing and no retained `Buffer` per flushed row on the write path.
- * The snapshot then indexes the log once, key group by key group ({@link ChangedRows.byKg}),
- * where each small map stays in the CPU caches while it is built.
+ * value. Writing appends `u8(tag) varint(row length) row varint(len) value` (no value for a
+ * deletion) to a log of the row's key group: no `Map`, no retained string and no `Buffer` per
+ * flushed row. The snapshot indexes each key group's log once ({@link ChangedRows.index}): one
+ * pass in log order that hashes each row and keeps the latest entry per row in an
+ * open-addressing table. A key group's log, table and entries are small and contiguous, so
+ * indexing millions of rewrites stays in the CPU caches and leaves little for the garbage
+ * collector.
  */
 class ChangedRows {
-  private readonly log: string[] = [];
-  private readonly offs: number[] = [];
-  readonly arena = new ByteSink();
-  private index: Array<Map<string, number> | undefined> | undefined = undefined;
+  /** Per owned key group (index): its log. */
+  private readonly logs: Array<ByteSink | undefined> = [];
+  private readonly indexes: Array<ChangedIndex | undefined> = [];
+  /** Per key group, on demand: row (binary string) → its latest entry. */
+  private readonly maps: Array<Map<string, number> | undefined> = [];
+  private n = 0;
+  private logged = 0;
+  private indexed = false;
 
   constructor(
     private readonly kgStart: number,
@@ -482,61 +511,217 @@ class ChangedRows {
 
   /** Writes logged (rewrites of a row included). */
   get size(): number {
-    return this.log.length;
+    return this.n;
   }
 
-  put(k: string, v: Uint8Array): void {
-    if (this.index !== undefined) throw new Error('LevelStateBackend: a changed row logged after its snapshot indexed them');
-    const a = this.arena;
-    this.offs.push(a.len);
-    this.log.push(k);
-    a.varint(v.length);
-    a.raw(v);
+  /** Bytes logged. */
+  get bytes(): number {
+    return this.logged;
   }
 
-  del(k: string): void {
-    if (this.index !== undefined) throw new Error('LevelStateBackend: a changed row logged after its snapshot indexed them');
-    this.offs.push(CHANGED_DELETED);
-    this.log.push(k);
+  /** Owned key groups (indexes `0 .. kgs − 1`). */
+  get kgs(): number {
+    return this.kgCount;
   }
 
   /**
-   * Per owned key group: row (binary string) → offset of its latest value, or
-   * {@link CHANGED_DELETED}. Built on first use; nothing may be logged afterwards.
+   * Appends an entry's tag and row, with room for `extra` more bytes.
+   * @returns the key group's log (its `rowAt` is where the row begins)
    */
-  get byKg(): Array<Map<string, number> | undefined> {
-    if (this.index !== undefined) return this.index;
-    const log = this.log;
-    const kgStart = this.kgStart;
-    const buckets: Array<number[] | undefined> = new Array(this.kgCount).fill(undefined);
-    for (let j = 0; j < log.length; j++) {
-      const k = log[j] as string;
-      const i = ((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - kgStart;
-      let b = buckets[i];
-      if (b === undefined) buckets[i] = b = [];
-      b.push(j);
+  private append(k: string, tag: number, extra: number): ByteSink {
+    if (this.indexed) throw new Error('LevelStateBackend: a changed row logged after its snapshot indexed them');
+    this.n++;
+    const i = ((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart;
+    let log = this.logs[i];
+    if (log === undefined) this.logs[i] = log = new ByteSink(256);
+    log.ensure(k.length + 16 + extra);
+    log.buf[log.len++] = tag;
+    log.varint(k.length);
+    const buf = log.buf;
+    let p = log.len;
+    this.rowAt = p;
+    for (let c = 0; c < k.length; c++) buf[p++] = k.charCodeAt(c);
+    log.len = p;
+    return log;
+  }
+
+  /** Where the row of the last appended entry begins in its log. */
+  private rowAt = 0;
+
+  /**
+   * Logs that row `k` (binary string) now holds `v`.
+   * @returns the row's bytes (a view of the log, valid until the next entry is logged)
+   */
+  put(k: string, v: Uint8Array): Buffer {
+    const log = this.append(k, CHANGED_PUT, 16 + v.length);
+    const before = this.rowAt;
+    log.varint(v.length);
+    log.raw(v);
+    this.logged += log.len - before;
+    return log.buf.subarray(before, before + k.length);
+  }
+
+  /**
+   * Logs that row `k` (binary string) was deleted.
+   * @returns the row's bytes (a view of the log, valid until the next entry is logged)
+   */
+  del(k: string): Buffer {
+    const log = this.append(k, CHANGED_DEL, 0);
+    const before = this.rowAt;
+    this.logged += log.len - before;
+    return log.buf.subarray(before, log.len);
+  }
+
+  /** Key group index `i`'s latest entries (indexes every log at the first call; nothing may be logged afterwards). */
+  index(i: number): ChangedIndex {
+    if (!this.indexed) {
+      this.indexed = true;
+      for (let g = 0; g < this.kgCount; g++) {
+        const log = this.logs[g];
+        this.indexes[g] = log === undefined ? NO_CHANGES : indexLog(log);
+      }
     }
-    const index: Array<Map<string, number> | undefined> = new Array(this.kgCount).fill(undefined);
-    for (let i = 0; i < this.kgCount; i++) {
-      const b = buckets[i];
-      if (b === undefined) continue;
-      const m = new Map<string, number>();
-      for (const j of b) m.set(log[j] as string, this.offs[j] as number);
-      index[i] = m;
+    return this.indexes[i] as ChangedIndex;
+  }
+
+  /** Key group index `i`'s log bytes (entries point into it). */
+  log(i: number): Buffer {
+    return (this.logs[i] as ByteSink).buf;
+  }
+
+  /** Distinct rows written in key group index `i`. */
+  rowCount(i: number): number {
+    return this.index(i).n;
+  }
+
+  /**
+   * Whether key group index `i` has a changed row `[kg][sid] key ns` whose key and namespace
+   * are bytes `keyStart..keyEnd` and `nsStart..nsEnd` of `b`; `h` is the row's hash.
+   */
+  hasRow(i: number, sid: number, h: number, b: Uint8Array, keyStart: number, keyEnd: number, nsStart: number, nsEnd: number): boolean {
+    const x = this.index(i);
+    if (x.n === 0) return false;
+    const buf = (this.logs[i] as ByteSink).buf;
+    const keyLen = keyEnd - keyStart;
+    const nsLen = nsEnd - nsStart;
+    const len = 4 + keyLen + nsLen;
+    const { table, mask, starts, lens, hashes } = x;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const t = table[slot] as number;
+      if (t === 0) return false;
+      const e = t - 1;
+      if (hashes[e] !== h || (lens[e] as number) >> 1 !== len) continue;
+      const s = starts[e] as number;
+      if ((((buf[s + 2] as number) << 8) | (buf[s + 3] as number)) !== sid) continue;
+      let same = true;
+      for (let c = 0; c < keyLen && same; c++) same = buf[s + 4 + c] === b[keyStart + c];
+      for (let c = 0; c < nsLen && same; c++) same = buf[s + 4 + keyLen + c] === b[nsStart + c];
+      if (same) return true;
     }
-    this.index = index;
-    return index;
+  }
+
+  /** Key group index `i`'s changed rows (binary strings) → their latest entry. */
+  rowsOf(i: number): Map<string, number> {
+    let m = this.maps[i];
+    if (m !== undefined) return m;
+    m = new Map();
+    const x = this.index(i);
+    if (x.n > 0) {
+      const buf = this.log(i);
+      for (let e = 0; e < x.n; e++) {
+        const s = x.starts[e] as number;
+        m.set(buf.toString('latin1', s, s + ((x.lens[e] as number) >> 1)), e);
+      }
+    }
+    this.maps[i] = m;
+    return m;
   }
 
   /** The latest value of row `k`: its bytes, `TOMB`, or `undefined` when not written. */
   get(k: string): Buffer | typeof TOMB | undefined {
-    const off = this.byKg[((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart]?.get(k);
-    if (off === undefined) return undefined;
-    if (off === CHANGED_DELETED) return TOMB;
-    const buf = this.arena.buf;
-    const len = readVarint(buf, off);
-    return buf.subarray(rpos, rpos + len);
+    const i = ((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart;
+    const e = this.rowsOf(i).get(k);
+    if (e === undefined) return undefined;
+    const x = this.index(i);
+    const len = x.lens[e] as number;
+    if ((len & 1) === 1) return TOMB;
+    const buf = this.log(i);
+    const n = readVarint(buf, (x.starts[e] as number) + (len >> 1));
+    return buf.subarray(rpos, rpos + n);
   }
+}
+
+/** Indexes one key group's log of {@link ChangedRows}: the latest entry of each row. */
+function indexLog(log: ByteSink): ChangedIndex {
+  const buf = log.buf;
+  const end = log.len;
+  // Entries at most: every entry takes at least 3 bytes.
+  let cap = 64;
+  let starts = new Int32Array(cap);
+  let lens = new Int32Array(cap);
+  let hashes = new Int32Array(cap);
+  let size = 64;
+  let table = new Int32Array(size);
+  let mask = size - 1;
+  let n = 0;
+  for (let pos = 0; pos < end; ) {
+    const tag = buf[pos] as number;
+    const rowLen = readVarint(buf, pos + 1);
+    const start = rpos;
+    const rowEnd = start + rowLen;
+    const h = rowHashFinish(rowHashRange(ROW_HASH_SEED, buf, start, rowEnd));
+    pos = tag === CHANGED_PUT ? readVarint(buf, rowEnd) + rpos : rowEnd;
+    const len = rowLen * 2 + (tag === CHANGED_DEL ? 1 : 0);
+    let slot = h & mask;
+    let found = -1;
+    for (; ; slot = (slot + 1) & mask) {
+      const t = table[slot] as number;
+      if (t === 0) break;
+      const e = t - 1;
+      if (hashes[e] !== h || (lens[e] as number) >> 1 !== rowLen) continue;
+      const s = starts[e] as number;
+      let same = true;
+      for (let c = 0; c < rowLen && same; c++) same = buf[s + c] === buf[start + c];
+      if (same) {
+        found = e;
+        break;
+      }
+    }
+    if (found >= 0) {
+      // A rewrite: the later entry replaces the row's.
+      starts[found] = start;
+      lens[found] = len;
+      continue;
+    }
+    if (n === cap) {
+      cap *= 2;
+      const s2 = new Int32Array(cap);
+      s2.set(starts);
+      starts = s2;
+      const l2 = new Int32Array(cap);
+      l2.set(lens);
+      lens = l2;
+      const h2 = new Int32Array(cap);
+      h2.set(hashes);
+      hashes = h2;
+    }
+    starts[n] = start;
+    lens[n] = len;
+    hashes[n] = h;
+    table[slot] = ++n;
+    if (n * 2 > size) {
+      // Grow the table to keep it at most half full.
+      size *= 2;
+      mask = size - 1;
+      table = new Int32Array(size);
+      for (let e = 0; e < n; e++) {
+        let s = (hashes[e] as number) & mask;
+        while (table[s] !== 0) s = (s + 1) & mask;
+        table[s] = e + 1;
+      }
+    }
+  }
+  return new ChangedIndex(starts, lens, hashes, n, table, mask);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1506,7 +1691,7 @@ class Overlay {
   keyGroups(): number[] {
     const kgs = new Set(this.byKg.keys());
     const c = this.changed;
-    if (c !== undefined) for (let i = 0; i < c.byKg.length; i++) if ((c.byKg[i]?.size ?? 0) > 0) kgs.add(i + this.kgStart);
+    if (c !== undefined) for (let i = 0; i < c.kgs; i++) if (c.rowCount(i) > 0) kgs.add(i + this.kgStart);
     return [...kgs];
   }
 
@@ -1515,7 +1700,7 @@ class Overlay {
     let out = this.sorted.get(kg);
     if (out !== undefined) return out;
     let list = this.byKg.get(kg) ?? [];
-    const m = this.changed?.byKg[kg - this.kgStart];
+    const m = this.changed?.rowsOf(kg - this.kgStart);
     if (m !== undefined && m.size > 0) {
       const c = this.changed as ChangedRows;
       const merged = new Map<string, Buffer | typeof TOMB>(list);
@@ -1828,11 +2013,6 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   private captures = 0;
   /** {@link LevelKeyedStateBackend.captures} when the batch in flight (if any) was flushed. */
   private inflightCapture = -1;
-  /**
-   * The row (binary string) of every record of each blob a rebuild wrote, in order, so that the
-   * next rebuild of its key group looks them up without building them again.
-   */
-  private readonly blobRows = new WeakMap<Uint8Array, string[]>();
   private rawRestored: Array<{ name: string; kind: string; keyGroup: number; data: Uint8Array }> = [];
   private disposed = false;
   private scannerUsed = false;
@@ -2039,21 +2219,18 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     for (const t of this.tables) {
       if (t.dirty.size === 0) continue;
       const codec = t.codec;
+      // With checkpoints, the change log's copy of each row is the batch's key (the batch copies it).
       for (const [k, v] of t.dirty) {
-        const key = Buffer.from(k, 'latin1');
         if (v === TOMB) {
-          batch.del(key);
+          batch.del(changed !== undefined ? changed.del(k) : Buffer.from(k, 'latin1'));
           cache.update(k, ABSENT);
-          changed?.del(k);
         } else if (v instanceof RawBytes) {
-          batch.put(key, v.bytes);
+          batch.put(changed !== undefined ? changed.put(k, v.bytes) : Buffer.from(k, 'latin1'), v.bytes);
           cache.delete(k);
-          changed?.put(k, v.bytes);
         } else {
           const b = codec.encode(v);
-          batch.put(key, b);
+          batch.put(changed !== undefined ? changed.put(k, b) : Buffer.from(k, 'latin1'), b);
           cache.update(k, v);
-          changed?.put(k, b);
         }
       }
       rows += t.dirty.size;
@@ -2062,7 +2239,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     }
     this.dirtyCount = 0;
     // Checked per batch, not per row: the map may exceed the limit by one write buffer.
-    if (changed !== undefined && (changed.size > this.changedLimit || changed.arena.len > CHANGED_BYTES_MAX)) this.changed = undefined;
+    if (changed !== undefined && (changed.size > this.changedLimit || changed.bytes > CHANGED_BYTES_MAX)) this.changed = undefined;
     this.inflightCapture = this.captures;
     this.statsData.flushes++;
     this.statsData.rowsWritten += rows;
@@ -2397,60 +2574,56 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     deltaCounts: Uint8Array,
   ): Map<number, Map<number, Uint8Array>> {
     const kgStart = this.kgStart;
-    const arena = changed.arena.buf;
     const out = new Map<number, Map<number, Uint8Array>>();
-    // Per state id: its sink and the row of every record written to it, for the current key group.
+    // Per state id: its sink, for the current key group.
     const sinks: Array<ByteSink | undefined> = [];
-    const rowsOf: Array<string[] | undefined> = [];
     const sinkFor = (sid: number): ByteSink => {
       let w = sinks[sid];
-      if (w === undefined) {
-        sinks[sid] = w = new ByteSink();
-        rowsOf[sid] = [];
-      }
+      if (w === undefined) sinks[sid] = w = new ByteSink();
       return w;
     };
     for (let i = 0; i < this.kgCount; i++) {
       if (asRebuild[i] !== 1) continue;
       const kg = i + kgStart;
-      const m = changed.byKg[i];
       let n = 0;
       sinks.length = 0;
-      rowsOf.length = 0;
-      if (m !== undefined) {
-        for (const [k, off] of m) {
-          if (off === CHANGED_DELETED) continue;
-          const sid = (k.charCodeAt(2) << 8) | k.charCodeAt(3);
-          const st = bySid[sid];
-          if (st === undefined) continue;
-          const len = readVarint(arena, off);
-          const start = rpos;
-          if (st.ttl && arena.readDoubleLE(start) + st.ttlMs <= now) continue;
-          const keyEnd = skipKeyStr(k, 4);
-          const w = sinkFor(sid);
-          w.u8(1);
-          w.latin1(k, keyEnd, k.length);
-          w.latin1(k, 4, keyEnd);
-          w.varint(len);
-          w.raw(arena, start, start + len);
-          (rowsOf[sid] as string[]).push(k);
-          n++;
-        }
+      const x = changed.index(i);
+      const arena = x.n > 0 ? changed.log(i) : EMPTY;
+      for (let e = 0; e < x.n; e++) {
+        const lenTag = x.lens[e] as number;
+        if ((lenTag & 1) === 1) continue;
+        const s = x.starts[e] as number;
+        const rowEnd = s + (lenTag >> 1);
+        const sid = ((arena[s + 2] as number) << 8) | (arena[s + 3] as number);
+        const st = bySid[sid];
+        if (st === undefined) continue;
+        const len = readVarint(arena, rowEnd);
+        const start = rpos;
+        if (st.ttl && arena.readDoubleLE(start) + st.ttlMs <= now) continue;
+        const keyEnd = skipKey(arena, s + 4);
+        const w = sinkFor(sid);
+        w.u8(1);
+        w.raw(arena, keyEnd, rowEnd);
+        w.raw(arena, s + 4, keyEnd);
+        w.varint(len);
+        w.raw(arena, start, start + len);
+        n++;
       }
+      const hasChanges = x.n > 0;
       for (const st of bySid) {
         if (st === undefined) continue;
         const parts = prev.bytes.get(st.descriptor.name)?.get(kg);
         if (parts === undefined) continue;
+        const sid = st.sid;
+        const rowSeed = rowHashStep(rowHashStep(rowHashStep(rowHashStep(ROW_HASH_SEED, kg >> 8), kg & 0xff), sid >> 8), sid & 0xff);
         const prefix = kgStr(kg) + st.sidStr;
         // With deltas, the newest record of an entry wins: read newest first, skip what was seen.
         const seen = parts.length > 1 ? new Set<string>() : undefined;
         for (let p = parts.length - 1; p >= 0; p--) {
           const part = parts[p] as Uint8Array;
-          // The rows of a rebuilt blob's records, remembered when it was written: no row to build.
-          const known = this.blobRows.get(part);
           const b = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
           let pos = p > 0 ? 1 : 0;
-          for (let r = 0; ; r++) {
+          for (;;) {
             const tag = b[pos];
             if (tag === 0) break;
             if (tag !== 1 && tag !== DELTA_TOMBSTONE) throw new RangeError(`malformed snapshot blob (tag ${tag}) in a rebuild`);
@@ -2466,17 +2639,20 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
             }
             if (end > b.length) throw new RangeError('truncated snapshot blob in a rebuild');
             pos = end;
-            const row = known !== undefined ? (known[r] as string) : prefix + b.toString('latin1', nsEnd, keyEnd) + b.toString('latin1', nsStart, nsEnd);
-            if (m?.has(row) === true) continue;
+            // The row `[kg][sid] key ns` of the record, replaced when it changed since.
+            if (hasChanges) {
+              const h = rowHashFinish(rowHashRange(rowHashRange(rowSeed, b, nsEnd, keyEnd), b, nsStart, nsEnd));
+              if (changed.hasRow(i, sid, h, b, nsEnd, keyEnd, nsStart, nsEnd)) continue;
+            }
             if (seen !== undefined) {
+              const row = prefix + b.toString('latin1', nsEnd, keyEnd) + b.toString('latin1', nsStart, nsEnd);
               if (seen.has(row)) continue;
               seen.add(row);
             }
             if (tag !== 1 || (st.ttl && b.readDoubleLE(entry) + st.ttlMs <= now)) continue;
-            const w = sinkFor(st.sid);
+            const w = sinkFor(sid);
             w.u8(1);
             w.raw(b, nsStart, end);
-            (rowsOf[st.sid] as string[]).push(row);
             n++;
           }
         }
@@ -2488,7 +2664,6 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
         w.u8(0);
         const blob = w.finish();
         blobs.set(sid, blob);
-        this.blobRows.set(blob, rowsOf[sid] as string[]);
       }
       out.set(kg, blobs);
       baseRows[i] = n;
@@ -2525,9 +2700,8 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
       }
     }
     for (let i = 0; i < this.kgCount; i++) {
-      const m = changed.byKg[i];
-      if (asDelta[i] !== 1 || m === undefined) continue;
-      for (const k of m.keys()) {
+      if (asDelta[i] !== 1 || changed.rowCount(i) === 0) continue;
+      for (const k of changed.rowsOf(i).keys()) {
         const p = prefixOf(Buffer.from(k, 'latin1'));
         if (!entries.has(p)) entries.set(p, []);
       }
@@ -2628,7 +2802,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
           if (changed !== undefined) {
             const rowsPerKg = new Float64Array(this.kgCount);
             // The write buffer's rows were added to `changed` at the capture.
-            for (let i = 0; i < this.kgCount; i++) rowsPerKg[i] = changed.byKg[i]?.size ?? 0;
+            for (let i = 0; i < this.kgCount; i++) rowsPerKg[i] = changed.rowCount(i);
             for (let i = 0; i < this.kgCount; i++) {
               if (dirty[i] !== SNAPSHOT_DIRTY) continue;
               const rows = (deltaRows[i] as number) + (rowsPerKg[i] as number);
@@ -2815,6 +2989,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   private disposing: Promise<void> | undefined = undefined;
 
   private async close(): Promise<void> {
+    if (process.env.WEIR_LEVEL_STATS) console.error('LEVELSTATS', JSON.stringify(this.statsData), await this.db.getProperty?.('leveldb.stats'));
     try {
       await this.flushing;
     } catch {

@@ -2989,7 +2989,6 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   private disposing: Promise<void> | undefined = undefined;
 
   private async close(): Promise<void> {
-    if (process.env.WEIR_LEVEL_STATS) console.error('LEVELSTATS', JSON.stringify(this.statsData), await this.db.getProperty?.('leveldb.stats'));
     try {
       await this.flushing;
     } catch {

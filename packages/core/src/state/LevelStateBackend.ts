@@ -457,6 +457,9 @@ function rowHashFinish(h: number): number {
   return h;
 }
 
+/** Logs larger than this are not kept for reuse ({@link ChangedRows.release}). */
+const POOLED_LOG_BYTES_MAX = 1024 * 1024;
+
 /** Entry tag in a {@link ChangedRows} log: the row was written (its value follows). */
 const CHANGED_PUT = 0;
 /** Entry tag in a {@link ChangedRows} log: the row was deleted. */
@@ -504,14 +507,36 @@ class ChangedRows {
   private logged = 0;
   private indexed = false;
 
+  /**
+   * @param pool - emptied logs of earlier intervals, reused so that the logs do not grow from
+   *   scratch (and allocate new buffers) every interval; {@link ChangedRows.release} refills it
+   */
   constructor(
     private readonly kgStart: number,
     private readonly kgCount: number,
+    private readonly pool: ByteSink[] = [],
   ) {}
 
   /** Writes logged (rewrites of a row included). */
   get size(): number {
     return this.n;
+  }
+
+  /**
+   * Returns the logs to the pool, emptied; the rows must not be used afterwards (the snapshot
+   * that read them is done).
+   */
+  release(): void {
+    for (let i = 0; i < this.logs.length; i++) {
+      const log = this.logs[i];
+      if (log === undefined) continue;
+      this.logs[i] = undefined;
+      if (log.buf.length > POOLED_LOG_BYTES_MAX || this.pool.length >= this.kgCount) continue;
+      log.len = 0;
+      this.pool.push(log);
+    }
+    this.indexes.length = 0;
+    this.maps.length = 0;
   }
 
   /** Bytes logged. */
@@ -533,7 +558,7 @@ class ChangedRows {
     this.n++;
     const i = ((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart;
     let log = this.logs[i];
-    if (log === undefined) this.logs[i] = log = new ByteSink(256);
+    if (log === undefined) this.logs[i] = log = this.pool.pop() ?? new ByteSink(256);
     log.ensure(k.length + 16 + extra);
     log.buf[log.len++] = tag;
     log.varint(k.length);
@@ -582,6 +607,11 @@ class ChangedRows {
       }
     }
     return this.indexes[i] as ChangedIndex;
+  }
+
+  /** Bytes in key group index `i`'s log. */
+  logBytes(i: number): number {
+    return this.logs[i]?.len ?? 0;
   }
 
   /** Key group index `i`'s log bytes (entries point into it). */
@@ -2007,6 +2037,8 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
    * and before the first snapshot (which is full anyway: a job without checkpoints pays nothing).
    */
   private changed: ChangedRows | undefined = undefined;
+  /** Emptied change logs for the next {@link ChangedRows}. */
+  private readonly changedLogPool: ByteSink[] = [];
   /** Changed rows remembered at most (see {@link CHANGED_ROWS_MAX}). */
   private changedLimit = CHANGED_ROWS_MAX;
   /** Captures of {@link LevelKeyedStateBackend.captureOverlay} so far. */
@@ -2577,9 +2609,11 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     const out = new Map<number, Map<number, Uint8Array>>();
     // Per state id: its sink, for the current key group.
     const sinks: Array<ByteSink | undefined> = [];
+    // Bytes a state's blob of the current key group takes at most (so that sinks do not grow).
+    let sizeHint = 0;
     const sinkFor = (sid: number): ByteSink => {
       let w = sinks[sid];
-      if (w === undefined) sinks[sid] = w = new ByteSink();
+      if (w === undefined) sinks[sid] = w = new ByteSink(sizeHint);
       return w;
     };
     for (let i = 0; i < this.kgCount; i++) {
@@ -2589,6 +2623,11 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
       sinks.length = 0;
       const x = changed.index(i);
       const arena = x.n > 0 ? changed.log(i) : EMPTY;
+      sizeHint = 64 + changed.logBytes(i);
+      for (const st of bySid) {
+        const parts = st === undefined ? undefined : prev.bytes.get(st.descriptor.name)?.get(kg);
+        if (parts !== undefined) for (const part of parts) sizeHint += part.length;
+      }
       for (let e = 0; e < x.n; e++) {
         const lenTag = x.lens[e] as number;
         if ((lenTag & 1) === 1) continue;
@@ -2765,7 +2804,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     }
     const changed = this.changed;
     const overlay = this.captureOverlay(changed);
-    this.changed = new ChangedRows(this.kgStart, this.kgCount);
+    this.changed = new ChangedRows(this.kgStart, this.kgCount, this.changedLogPool);
     // Without a full read, with every row written since the previous capture remembered and
     // only single-row states, every written key group gets a delta or a rebuild: LevelDB is
     // not read, and no LevelDB snapshot is held (it would keep compactions from dropping the
@@ -2909,6 +2948,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
         return { ...assembled, baseRows, deltaRows, deltas: deltaCounts };
       } finally {
         await ldbSnapshot?.close();
+        changed?.release();
       }
     };
     const p = run();

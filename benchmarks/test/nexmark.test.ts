@@ -313,6 +313,32 @@ describe('NexmarkSource', () => {
     expect(seen).toEqual(EVENTS.slice(0, 600));
   });
 
+  it('checkpoints the split in progress and the queued ones, skips empty splits, leaves assigned splits unchanged', () => {
+    const source = new NexmarkSource({ events: 1_000, generator: GEN });
+    const seen: NexmarkEvent[] = [];
+    const reader = source.createReader();
+    const assigned: NexmarkSplit[] = [
+      { splitId: 'a', next: 0, end: 100 },
+      { splitId: 'empty', next: 100, end: 100 },
+      { splitId: 'b', next: 100, end: 250 },
+    ];
+    const copies = assigned.map((s) => ({ ...s }));
+    reader.addSplits(assigned);
+    reader.notifyNoMoreSplits();
+    const out = recordingOutput(seen);
+    while (seen.length < 100) expect(reader.pollNext(out)).toBe('more');
+    // Split 'a' is done: only the queued splits remain.
+    expect(reader.snapshotState(1)).toEqual(copies.slice(1));
+    expect(reader.pollNext(out)).toBe('more');
+    expect(reader.snapshotState(2)).toEqual([{ splitId: 'b', next: seen.length, end: 250 }]);
+    let status = reader.pollNext(out);
+    while (status === 'more') status = reader.pollNext(out);
+    expect(status).toBe('end');
+    expect(reader.snapshotState(3)).toEqual([]);
+    expect(seen).toEqual(EVENTS.slice(0, 250));
+    expect(assigned).toEqual(copies);
+  });
+
   it('splits by event-number ranges and gives the same results at any parallelism', async () => {
     const env = StreamEnvironment.create({ parallelism: 3 });
     const rows = await nexmarkEvents(env, { events: 30_000, generator: GEN, splitEvents: 7_000 }).executeAndCollect();

@@ -113,9 +113,22 @@ export class NexmarkSource implements Source<NexmarkEvent, NexmarkSplit, Nexmark
   }
 }
 
-/** Generates its splits in assignment order, a few events per poll, no Promise per record. */
+/**
+ * Generates its splits in assignment order, a few events per poll, no Promise per record. The
+ * position in the split being generated is kept in two number fields of the reader, so the poll
+ * loop reads only the reader and the generator: split objects are dropped once generated, and
+ * when all of them are garbage a full GC frees their hidden class, which would deoptimize every
+ * function that inlined the loop (the whole per-record path of the job).
+ */
 class NexmarkReader implements SourceReader<NexmarkEvent, NexmarkSplit> {
-  private readonly splits: NexmarkSplit[] = [];
+  /** Assigned splits not started yet. */
+  private readonly queued: NexmarkSplit[] = [];
+  /** Id of the split being generated (undefined before the first). */
+  private currentId: string | undefined;
+  /** Next event number of the current split. */
+  private next = 0;
+  /** One past the current split's last event number. */
+  private end = 0;
   private noMoreSplits = false;
   private wake: (() => void) | undefined;
 
@@ -124,32 +137,33 @@ class NexmarkReader implements SourceReader<NexmarkEvent, NexmarkSplit> {
   start(): void {}
 
   pollNext(output: ReaderOutput<NexmarkEvent>): InputStatus {
-    const split = this.splits[0];
-    if (split === undefined) return this.noMoreSplits ? 'end' : 'nothing';
+    while (this.next >= this.end) {
+      const split = this.queued.shift();
+      if (split === undefined) return this.noMoreSplits ? 'end' : 'nothing';
+      this.currentId = split.splitId;
+      this.next = split.next;
+      this.end = split.end;
+    }
     const gen = this.generator;
-    let n = split.next;
-    const stop = Math.min(split.end, n + EVENTS_PER_POLL);
+    let n = this.next;
+    const stop = Math.min(this.end, n + EVENTS_PER_POLL);
     while (n < stop) {
       const e = gen.eventAt(n++);
       output.collect(e, e.dateTime);
     }
-    split.next = n;
-    if (n >= split.end) {
-      this.splits.shift();
-      if (this.splits.length === 0 && this.noMoreSplits) return 'end';
-    }
-    return 'more';
+    this.next = n;
+    return n >= this.end && this.queued.length === 0 && this.noMoreSplits ? 'end' : 'more';
   }
 
   isAvailable(): Promise<void> {
-    if (this.splits.length > 0 || this.noMoreSplits) return RESOLVED;
+    if (this.next < this.end || this.queued.length > 0 || this.noMoreSplits) return RESOLVED;
     return new Promise((resolve) => {
       this.wake = resolve;
     });
   }
 
   addSplits(splits: readonly NexmarkSplit[]): void {
-    for (const s of splits) this.splits.push({ ...s });
+    for (const s of splits) this.queued.push(s);
     this.signal();
   }
 
@@ -159,7 +173,10 @@ class NexmarkReader implements SourceReader<NexmarkEvent, NexmarkSplit> {
   }
 
   snapshotState(): NexmarkSplit[] {
-    return this.splits.map((s) => ({ ...s }));
+    const state: NexmarkSplit[] = [];
+    if (this.currentId !== undefined && this.next < this.end) state.push({ splitId: this.currentId, next: this.next, end: this.end });
+    for (const s of this.queued) state.push({ splitId: s.splitId, next: s.next, end: s.end });
+    return state;
   }
 
   close(): void {}

@@ -32,9 +32,10 @@
  * whose changed rows are few next to the rows of its last full read (at most half of them,
  * summed over the deltas since) gets a delta: the entries with a changed row, written anew,
  * and tombstones for deleted ones, appended after the key group's previous blobs. The rows
- * changed since the last snapshot are remembered when the write buffer is flushed (with their
- * encoded bytes, logged into one arena per snapshot interval, so single-row entries need no LevelDB
- * read; list and map entries read their other rows from the LevelDB snapshot). When every state
+ * changed since the last snapshot are remembered when the write buffer is flushed (row and
+ * encoded bytes appended to a byte log per key group, indexed by row hash once per snapshot, so
+ * single-row entries need no LevelDB read; list and map entries read their other rows from the
+ * LevelDB snapshot). When every state
  * has one row per entry (value, reducing, aggregating), the other written key groups, and
  * those whose chain reached 8 deltas (consolidation), are rebuilt in full from those bytes and
  * the previous blobs, without reading LevelDB; otherwise they are read in full again. Every

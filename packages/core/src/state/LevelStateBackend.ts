@@ -505,6 +505,8 @@ class ChangedRows {
   /** Per key group, on demand: row (binary string) → its latest entry. */
   private readonly maps: Array<Map<string, number> | undefined> = [];
   private n = 0;
+  /** Per owned key group (index): entries logged. */
+  private readonly counts: Int32Array;
   private logged = 0;
   private indexed = false;
 
@@ -516,7 +518,9 @@ class ChangedRows {
     private readonly kgStart: number,
     private readonly kgCount: number,
     private readonly pool: ByteSink[] = [],
-  ) {}
+  ) {
+    this.counts = new Int32Array(kgCount);
+  }
 
   /** Writes logged (rewrites of a row included). */
   get size(): number {
@@ -558,6 +562,7 @@ class ChangedRows {
     if (this.indexed) throw new Error('LevelStateBackend: a changed row logged after its snapshot indexed them');
     this.n++;
     const i = ((k.charCodeAt(0) << 8) | k.charCodeAt(1)) - this.kgStart;
+    this.counts[i] = (this.counts[i] as number) + 1;
     let log = this.logs[i];
     if (log === undefined) this.logs[i] = log = this.pool.pop() ?? new ByteSink(256);
     log.ensure(k.length + 16 + extra);
@@ -604,7 +609,7 @@ class ChangedRows {
       this.indexed = true;
       for (let g = 0; g < this.kgCount; g++) {
         const log = this.logs[g];
-        this.indexes[g] = log === undefined ? NO_CHANGES : indexLog(log);
+        this.indexes[g] = log === undefined ? NO_CHANGES : indexLog(log, this.counts[g] as number);
       }
     }
     return this.indexes[i] as ChangedIndex;
@@ -682,18 +687,28 @@ class ChangedRows {
   }
 }
 
-/** Indexes one key group's log of {@link ChangedRows}: the latest entry of each row. */
-function indexLog(log: ByteSink): ChangedIndex {
-  const buf = log.buf;
-  const end = log.len;
-  // Entries at most: every entry takes at least 3 bytes.
-  let cap = 64;
-  let starts = new Int32Array(cap);
-  let lens = new Int32Array(cap);
-  let hashes = new Int32Array(cap);
-  let size = 64;
-  let table = new Int32Array(size);
-  let mask = size - 1;
+/**
+ * Indexes one key group's log of {@link ChangedRows}: the latest entry of each row.
+ * @param entries - entries in the log (so that nothing grows while indexing)
+ */
+function indexLog(log: ByteSink, entries: number): ChangedIndex {
+  const starts = new Int32Array(entries);
+  const lens = new Int32Array(entries);
+  const hashes = new Int32Array(entries);
+  let size = 16;
+  while (size < entries * 2) size *= 2;
+  const table = new Int32Array(size);
+  const n = indexEntries(log.buf, log.len, starts, lens, hashes, table);
+  return new ChangedIndex(starts, lens, hashes, n, table, size - 1);
+}
+
+/**
+ * The loop of {@link indexLog}, which allocates nothing (so that its optimized code, entered
+ * mid-loop, never meets an allocation it has no feedback for).
+ * @returns the number of distinct rows
+ */
+function indexEntries(buf: Buffer, end: number, starts: Int32Array, lens: Int32Array, hashes: Int32Array, table: Int32Array): number {
+  const mask = table.length - 1;
   let n = 0;
   for (let pos = 0; pos < end; ) {
     const tag = buf[pos] as number;
@@ -703,56 +718,55 @@ function indexLog(log: ByteSink): ChangedIndex {
     const h = rowHashFinish(rowHashRange(ROW_HASH_SEED, buf, start, rowEnd));
     pos = tag === CHANGED_PUT ? readVarint(buf, rowEnd) + rpos : rowEnd;
     const len = rowLen * 2 + (tag === CHANGED_DEL ? 1 : 0);
-    let slot = h & mask;
-    let found = -1;
-    for (; ; slot = (slot + 1) & mask) {
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const t = table[slot] as number;
-      if (t === 0) break;
+      if (t === 0) {
+        starts[n] = start;
+        lens[n] = len;
+        hashes[n] = h;
+        table[slot] = ++n;
+        break;
+      }
       const e = t - 1;
       if (hashes[e] !== h || (lens[e] as number) >> 1 !== rowLen) continue;
       const s = starts[e] as number;
       let same = true;
       for (let c = 0; c < rowLen && same; c++) same = buf[s + c] === buf[start + c];
       if (same) {
-        found = e;
+        // A rewrite: the later entry replaces the row's.
+        starts[e] = start;
+        lens[e] = len;
         break;
       }
     }
-    if (found >= 0) {
-      // A rewrite: the later entry replaces the row's.
-      starts[found] = start;
-      lens[found] = len;
-      continue;
-    }
-    if (n === cap) {
-      cap *= 2;
-      const s2 = new Int32Array(cap);
-      s2.set(starts);
-      starts = s2;
-      const l2 = new Int32Array(cap);
-      l2.set(lens);
-      lens = l2;
-      const h2 = new Int32Array(cap);
-      h2.set(hashes);
-      hashes = h2;
-    }
-    starts[n] = start;
-    lens[n] = len;
-    hashes[n] = h;
-    table[slot] = ++n;
-    if (n * 2 > size) {
-      // Grow the table to keep it at most half full.
-      size *= 2;
-      mask = size - 1;
-      table = new Int32Array(size);
-      for (let e = 0; e < n; e++) {
-        let s = (hashes[e] as number) & mask;
-        while (table[s] !== 0) s = (s + 1) & mask;
-        table[s] = e + 1;
-      }
+  }
+  return n;
+}
+
+/**
+ * Adds the rows of a write buffer to `batch` and updates the read cache; with checkpoints, also
+ * logs them in `changed`, whose copy of each row is then the batch's key (the batch copies it).
+ */
+function flushRows(
+  dirty: Map<string, unknown>,
+  codec: Codec,
+  batch: ReturnType<ClassicLevel<Buffer, Buffer>['batch']>,
+  cache: RowCache,
+  changed: ChangedRows | undefined,
+): void {
+  for (const [k, v] of dirty) {
+    if (v === TOMB) {
+      batch.del(changed !== undefined ? changed.del(k) : Buffer.from(k, 'latin1'));
+      cache.update(k, ABSENT);
+    } else if (v instanceof RawBytes) {
+      batch.put(changed !== undefined ? changed.put(k, v.bytes) : Buffer.from(k, 'latin1'), v.bytes);
+      cache.delete(k);
+    } else {
+      const b = codec.encode(v);
+      batch.put(changed !== undefined ? changed.put(k, b) : Buffer.from(k, 'latin1'), b);
+      cache.update(k, v);
     }
   }
-  return new ChangedIndex(starts, lens, hashes, n, table, mask);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2248,24 +2262,13 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     const batch = this.db.batch();
     const cache = this.cache;
     let rows = 0;
+    // The rows' loop is a function of its own: its optimized code, entered mid-loop, then never
+    // reaches code it has no feedback for (the change log's checks below, first run when
+    // checkpoints begin), which would deoptimize it on every flush.
     const changed = this.changed;
     for (const t of this.tables) {
       if (t.dirty.size === 0) continue;
-      const codec = t.codec;
-      // With checkpoints, the change log's copy of each row is the batch's key (the batch copies it).
-      for (const [k, v] of t.dirty) {
-        if (v === TOMB) {
-          batch.del(changed !== undefined ? changed.del(k) : Buffer.from(k, 'latin1'));
-          cache.update(k, ABSENT);
-        } else if (v instanceof RawBytes) {
-          batch.put(changed !== undefined ? changed.put(k, v.bytes) : Buffer.from(k, 'latin1'), v.bytes);
-          cache.delete(k);
-        } else {
-          const b = codec.encode(v);
-          batch.put(changed !== undefined ? changed.put(k, b) : Buffer.from(k, 'latin1'), b);
-          cache.update(k, v);
-        }
-      }
+      flushRows(t.dirty, t.codec, batch, cache, changed);
       rows += t.dirty.size;
       t.inflight = t.dirty;
       t.dirty = new Map();

@@ -366,6 +366,7 @@ export class LocalExecutor implements TaskScheduler, JobClient {
                 keyGroupRange: keyGroupRangeFor(s, v.parallelism, plan.maxParallelism),
                 maxParallelism: plan.maxParallelism,
                 clock: config.clock,
+                checkpointing: config.checkpoint !== undefined,
               })
             : undefined;
           op.setup(

@@ -2096,6 +2096,19 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     this.kgFlags = new Uint8Array(this.kgCount);
     this.kgTotals = new Float64Array(this.kgCount);
     this.kgNsCounts = new Array(this.kgCount).fill(undefined);
+    if (options.checkpointing === true) {
+      // Rows are logged from the start and an empty snapshot stands for the state before the
+      // first write, so the first snapshot is built like the later ones: key groups written
+      // since are rebuilt from the log (or deltas, or reads, as ever), the others are empty.
+      this.changed = new ChangedRows(this.kgStart, this.kgCount, this.changedLogPool);
+      this.lastSnapshot = Promise.resolve({
+        snapshot: { backend: 'level', maxParallelism: this.maxParallelism, states: [] },
+        bytes: new Map(),
+        baseRows: new Float64Array(this.kgCount),
+        deltaRows: new Float64Array(this.kgCount),
+        deltas: new Uint8Array(this.kgCount),
+      });
+    }
   }
 
   setCurrentKey(key: KeyType): void {

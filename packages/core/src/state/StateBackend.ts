@@ -166,4 +166,9 @@ export interface KeyedStateBackendOptions {
   readonly maxParallelism: number;
   /** Processing-time clock (for TTL). */
   readonly clock: Clock;
+  /**
+   * Whether the job takes checkpoints (default false). A backend may then track what changes
+   * from the start, so that its first snapshot costs no more than the later ones.
+   */
+  readonly checkpointing?: boolean;
 }

@@ -35,21 +35,28 @@ const d = {
   t: new ValueStateDescriptor<string>('t').enableTimeToLive({ ttlMs: TTL_MS }),
 };
 
-function range(subtask: number, parallelism: number, clock: ManualClock) {
+function range(subtask: number, parallelism: number, clock: ManualClock, checkpointing = false) {
   return {
     operatorUid: 'op',
     subtaskIndex: subtask,
     keyGroupRange: keyGroupRangeFor(subtask, parallelism, MAX_PAR),
     maxParallelism: MAX_PAR,
     clock,
+    checkpointing,
   };
 }
 
 const config: LevelStateBackendOptions = { dir: DIR, writeBufferSize: 3, cacheSize: 8, consolidateEvery: 1000 };
 
-async function levels(parallelism: number, clock: ManualClock): Promise<LevelKeyedStateBackend[]> {
+/**
+ * @param checkpointing - created as for a job with checkpoints: rows are logged from the start
+ *   and the first snapshot is built from them
+ */
+async function levels(parallelism: number, clock: ManualClock, checkpointing = false): Promise<LevelKeyedStateBackend[]> {
   const out: LevelKeyedStateBackend[] = [];
-  for (let i = 0; i < parallelism; i++) out.push(await new LevelStateBackend(config).createKeyedStateBackend(range(i, parallelism, clock)));
+  for (let i = 0; i < parallelism; i++) {
+    out.push(await new LevelStateBackend(config).createKeyedStateBackend(range(i, parallelism, clock, checkpointing)));
+  }
   return out;
 }
 
@@ -164,10 +171,10 @@ function count(bs: readonly LevelKeyedStateBackend[]): void {
   }
 }
 
-async function run(ops: readonly Op[]): Promise<void> {
+async function run(ops: readonly Op[], checkpointing: boolean): Promise<void> {
   const clock = new ManualClock(0);
   const model: Model = { v: new Map(), r: new Map(), t: new Map() };
-  let bs = await levels(1, clock);
+  let bs = await levels(1, clock, checkpointing);
   try {
     for (let k = 0; k < FILLED; k++) {
       applyWrite(bs, model, { op: 'v.put', k, x: k }, clock.now());
@@ -191,7 +198,7 @@ async function run(ops: readonly Op[]): Promise<void> {
         expect(read([heapFrom(snaps, clock)])).toEqual(expected(at, now));
         if (op.op === 'restore') {
           await Promise.all(bs.map((b) => b.dispose()));
-          bs = await levels(op.parallelism, clock);
+          bs = await levels(op.parallelism, clock, checkpointing);
           for (const b of bs) b.restore(snaps);
           // Writes after the snapshot are not in it: the model goes back to it too.
           model.v = at.v;
@@ -213,7 +220,7 @@ async function run(ops: readonly Op[]): Promise<void> {
 describe('LevelStateBackend rebuilt snapshots', () => {
   it('equal a brute-force model through rebuilds, deltas, TTL, writes during snapshots and restores at other parallelism', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 200 }), (ops) => run(ops)),
+      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 200 }), fc.boolean(), (ops, checkpointing) => run(ops, checkpointing)),
       { numRuns: 100 },
     );
     expect(counts.rebuilt).toBeGreaterThan(0);
@@ -286,6 +293,72 @@ describe('LevelStateBackend rebuilt snapshots', () => {
       expect(b.stats().lastSnapshotScannedKeyGroups).toBe(MAX_PAR);
     } finally {
       await b.dispose();
+    }
+  });
+
+  it('build the first snapshot of a job with checkpoints from the logged rows, also after a restore at another parallelism', async () => {
+    const clock = new ManualClock(0);
+    const [b] = (await levels(1, clock, true)) as [LevelKeyedStateBackend];
+    let restored: LevelKeyedStateBackend[] = [];
+    try {
+      // Nothing written: an empty snapshot, no read.
+      const empty = await b.snapshotAsync();
+      expect(b.stats().lastSnapshotScannedKeyGroups).toBe(0);
+      expect(heapFrom([empty], clock).numEntries()).toBe(0);
+      const v = b.getValueState(d.v);
+      for (let k = 0; k < 200; k++) {
+        b.setCurrentKey(k);
+        v.update(k + 1);
+      }
+      // Some key groups only: key 0's.
+      const only0 = keyGroupFor(0, MAX_PAR);
+      let written = 0;
+      for (let k = 0; k < 200; k++) if (keyGroupFor(k, MAX_PAR) === only0) written++;
+      const first = await b.snapshotAsync();
+      expect(b.stats().lastSnapshotScannedKeyGroups).toBe(0);
+      expect(b.stats().lastSnapshotRebuiltKeyGroups).toBe(MAX_PAR);
+      const h = heapFrom([first], clock);
+      const hv = h.getValueState(d.v);
+      for (let k = 0; k < 200; k++) {
+        h.setCurrentKey(k);
+        expect(hv.value()).toBe(k + 1);
+      }
+      expect(h.numEntries()).toBe(200);
+      // Restored at parallelism 2 with checkpoints: the restored rows are logged as well.
+      restored = await levels(2, clock, true);
+      for (const r of restored) r.restore([first]);
+      for (const r of restored) r.getValueState(d.v);
+      const again = await Promise.all(restored.map((r) => r.snapshotAsync()));
+      for (const r of restored) expect(r.stats().lastSnapshotScannedKeyGroups).toBe(0);
+      const h2 = heapFrom(again, clock);
+      const hv2 = h2.getValueState(d.v);
+      for (let k = 0; k < 200; k++) {
+        h2.setCurrentKey(k);
+        expect(hv2.value()).toBe(k + 1);
+      }
+      expect(h2.numEntries()).toBe(200);
+      // A list state: the first snapshot reads the written key groups only.
+      const [c] = (await levels(1, clock, true)) as [LevelKeyedStateBackend];
+      try {
+        const l = c.getListState(new ListStateDescriptor<number>('l'));
+        for (let k = 0; k < 200; k++) {
+          if (keyGroupFor(k, MAX_PAR) !== only0) continue;
+          c.setCurrentKey(k);
+          l.add(k);
+        }
+        const snap = await c.snapshotAsync();
+        expect(c.stats().lastSnapshotScannedKeyGroups).toBe(1);
+        const h3 = heapFrom([snap], clock);
+        const hl = h3.getListState(new ListStateDescriptor<number>('l'));
+        expect(h3.numEntries()).toBe(written);
+        h3.setCurrentKey(0);
+        expect(hl.get()).toEqual([0]);
+      } finally {
+        await c.dispose();
+      }
+    } finally {
+      await b.dispose();
+      await Promise.all(restored.map((r) => r.dispose()));
     }
   });
 });

@@ -179,6 +179,12 @@ async function overhead(o: {
       none.push(await overheadRun(o.records, o.keys, backend, undefined, o.hotKeys));
       const r = await overheadRun(o.records, o.keys, backend, 1_000, o.hotKeys);
       cp.push(r);
+      const a = none[i] as RunFigures;
+      const k = (x: number): string => `${Math.round(x / 1000)}k`;
+      // Each pair, so that the spread of single runs shows next to the medians.
+      console.log(
+        `  ${backend} pair ${i + 1}: per process CPU-s ${k(a.cpuRate)} → ${k(r.cpuRate)}, per main-thread CPU-s ${k(a.mainRate)} → ${k(r.mainRate)}, wall-clock ${k(a.rate)} → ${k(r.rate)} rec/s (${r.checkpoints} checkpoints)`,
+      );
       cps = Math.max(cps, r.checkpoints);
     }
     const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
